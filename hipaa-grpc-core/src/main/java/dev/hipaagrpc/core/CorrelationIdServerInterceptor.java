@@ -1,0 +1,81 @@
+package dev.hipaagrpc.core;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * Gives every call a correlation id and a {@link CallFacts} holder; install it outermost.
+ *
+ * <p>Accepts the caller's {@code x-correlation-id} when {@link CorrelationId#isAcceptable} says so,
+ * else generates one; exposes it through {@link CorrelationId#current()} and {@link
+ * CallFacts#current()}; and returns it in the response headers (or in the trailers of a call that
+ * fails before sending headers).
+ *
+ * <p>Thread-safe and stateless; one instance serves any number of services.
+ */
+public final class CorrelationIdServerInterceptor implements ServerInterceptor {
+
+  private static final CorrelationIdServerInterceptor INSTANCE =
+      new CorrelationIdServerInterceptor();
+
+  private CorrelationIdServerInterceptor() {}
+
+  /** Returns the interceptor. */
+  public static CorrelationIdServerInterceptor create() {
+    return INSTANCE;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context context = Context.current();
+    CallFacts facts = SecurityContext.CALL_FACTS.get(context);
+    if (facts == null) {
+      String incoming = headers.get(CorrelationId.HEADER);
+      String id =
+          incoming != null && CorrelationId.isAcceptable(incoming)
+              ? incoming
+              : CorrelationId.generate();
+      facts = CallFacts.create(id);
+      context = context.withValue(SecurityContext.CALL_FACTS, facts);
+    }
+    return Contexts.interceptCall(
+        context, new EchoingCall<>(call, facts.correlationId()), headers, next);
+  }
+
+  /** Puts the id on whichever of headers or trailers-only response the call sends. */
+  private static final class EchoingCall<ReqT, RespT>
+      extends SimpleForwardingServerCall<ReqT, RespT> {
+    private final String id;
+    // ServerCall methods are serialized by contract, but not always on the same thread.
+    private volatile boolean headersSent;
+
+    EchoingCall(ServerCall<ReqT, RespT> delegate, String id) {
+      super(delegate);
+      this.id = id;
+    }
+
+    @Override
+    public void sendHeaders(Metadata headers) {
+      headers.discardAll(CorrelationId.HEADER);
+      headers.put(CorrelationId.HEADER, id);
+      headersSent = true;
+      super.sendHeaders(headers);
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      if (!headersSent) {
+        trailers.discardAll(CorrelationId.HEADER);
+        trailers.put(CorrelationId.HEADER, id);
+      }
+      super.close(status, trailers);
+    }
+  }
+}
