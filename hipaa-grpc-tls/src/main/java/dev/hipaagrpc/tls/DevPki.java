@@ -1,0 +1,659 @@
+package dev.hipaagrpc.tls;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A throw-away certificate authority for tests, examples and local development.
+ *
+ * <p><strong>DEVELOPMENT ONLY.</strong> Keys live in memory and in whatever directory you write
+ * them to, unprotected; there is no key ceremony, no audit trail and no real revocation service.
+ * Never use a {@code DevPki} certificate in production or with real patient data.
+ *
+ * <p>A {@code DevPki} holds a root CA and an intermediate CA ({@code root -> intermediate ->
+ * leaf}). It issues server certificates (DNS SAN {@code localhost}, IP SAN {@code 127.0.0.1},
+ * optionally a SPIFFE URI SAN), client certificates with a SPIFFE URI SAN and/or DNS SANs, and the
+ * broken variants tests need: expired, not yet valid, and revoked (listed in the intermediate's
+ * CRL). {@link #foreign()} is a second, unrelated CA whose certificates nothing here trusts.
+ *
+ * <pre>{@code
+ * DevPki pki = DevPki.create();
+ * DevPki.Credential server = pki.server();
+ * DevPki.Credential client = pki.client("spiffe://hipaa-grpc.test/ns/clinic/sa/frontend");
+ * Path trust = pki.writeTrustBundle(dir.resolve("ca.pem"));
+ * DevPki.PemFiles serverFiles = server.writePem(dir, "server");
+ * }</pre>
+ *
+ * <p>Defaults: EC P-256 keys signed with SHA256withECDSA ({@link KeyType#RSA_2048} with
+ * SHA256withRSA on request); CAs valid from one day ago for ten years; leaves valid from one hour
+ * ago for 30 days; trust domain {@code hipaa-grpc.test}; the system UTC clock.
+ *
+ * <p>Thread-safe: issuing and revoking are synchronized.
+ */
+public final class DevPki {
+
+  /** The key algorithm of every key this PKI generates. */
+  public enum KeyType {
+    /** ECDSA on NIST P-256, signed with SHA256withECDSA (the default). */
+    EC_P256,
+    /** RSA 2048, signed with SHA256withRSA. */
+    RSA_2048
+  }
+
+  private static final Duration LEAF_VALIDITY = Duration.ofDays(30);
+
+  private final KeyType keyType;
+  private final Clock clock;
+  private final String trustDomain;
+  private final String name;
+  private final SecureRandom random = new SecureRandom();
+  private final KeyPair rootKeys;
+  private final X509Certificate root;
+  private final KeyPair intermediateKeys;
+  private final X509Certificate intermediate;
+  private final Map<BigInteger, Instant> revokedLeaves = new LinkedHashMap<>();
+  private long crlNumber;
+  private @Nullable DevPki foreign;
+
+  private DevPki(Builder b) {
+    this.keyType = b.keyType;
+    this.clock = b.clock;
+    this.trustDomain = b.trustDomain;
+    this.name = b.name;
+    Instant now = clock.instant();
+    Instant caFrom = now.minus(Duration.ofDays(1));
+    Instant caTo = now.plus(Duration.ofDays(3650));
+    this.rootKeys = generateKeyPair();
+    X500Name rootName = new X500Name("CN=" + name + " Root CA,O=hipaa-grpc development");
+    this.root =
+        sign(
+            rootName,
+            rootKeys.getPrivate(),
+            null,
+            rootName,
+            rootKeys.getPublic(),
+            caFrom,
+            caTo,
+            new CaExtensions(1));
+    this.intermediateKeys = generateKeyPair();
+    X500Name intermediateName =
+        new X500Name("CN=" + name + " Intermediate CA,O=hipaa-grpc development");
+    this.intermediate =
+        sign(
+            rootName,
+            rootKeys.getPrivate(),
+            root,
+            intermediateName,
+            intermediateKeys.getPublic(),
+            caFrom,
+            caTo,
+            new CaExtensions(0));
+  }
+
+  /** Creates a PKI with the defaults (EC P-256, trust domain {@code hipaa-grpc.test}). */
+  public static DevPki create() {
+    return newBuilder().build();
+  }
+
+  /** Returns a builder for a PKI with non-default key type, clock or names. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** The root CA certificate: the trust anchor to configure on both sides. */
+  public X509Certificate rootCertificate() {
+    return root;
+  }
+
+  /** The intermediate CA certificate that signs every leaf. */
+  public X509Certificate intermediateCertificate() {
+    return intermediate;
+  }
+
+  /** The SPIFFE trust domain used by the convenience methods, e.g. {@code hipaa-grpc.test}. */
+  public String trustDomain() {
+    return trustDomain;
+  }
+
+  /** Returns {@code spiffe://<trust domain>/<path>}. */
+  public String spiffeId(String path) {
+    requireNonNull(path, "path");
+    return "spiffe://" + trustDomain + (path.startsWith("/") ? path : "/" + path);
+  }
+
+  /**
+   * A second, unrelated PKI with the same settings (created on first use, then reused): its
+   * certificates chain to a root that this PKI's trust bundle does not contain.
+   */
+  public synchronized DevPki foreign() {
+    DevPki f = foreign;
+    if (f == null) {
+      f =
+          newBuilder()
+              .keyType(keyType)
+              .clock(clock)
+              .trustDomain("foreign." + trustDomain)
+              .name("Foreign " + name)
+              .build();
+      foreign = f;
+    }
+    return f;
+  }
+
+  /** A server certificate for DNS {@code localhost} and IP {@code 127.0.0.1}. */
+  public Credential server() {
+    return newLeaf().dnsName("localhost").ipAddress("127.0.0.1").serverAuth().issue();
+  }
+
+  /** A server certificate for {@code localhost}/{@code 127.0.0.1} that also carries a SPIFFE ID. */
+  public Credential server(String spiffeId) {
+    return newLeaf().dnsName("localhost").ipAddress("127.0.0.1").uri(spiffeId).serverAuth().issue();
+  }
+
+  /** A client certificate whose only SAN is {@code spiffeId} (a {@code spiffe://} URI). */
+  public Credential client(String spiffeId) {
+    return newLeaf().uri(spiffeId).clientAuth().issue();
+  }
+
+  /** A client certificate whose only SAN is the DNS name {@code dnsName}. */
+  public Credential clientWithDnsName(String dnsName) {
+    return newLeaf().dnsName(dnsName).clientAuth().issue();
+  }
+
+  /** A client certificate that expired a day ago (valid from 31 days ago until 1 day ago). */
+  public Credential expiredClient(String spiffeId) {
+    Instant now = clock.instant();
+    return newLeaf()
+        .uri(spiffeId)
+        .clientAuth()
+        .validity(now.minus(Duration.ofDays(31)), now.minus(Duration.ofDays(1)))
+        .issue();
+  }
+
+  /** A client certificate that becomes valid a day from now. */
+  public Credential notYetValidClient(String spiffeId) {
+    Instant now = clock.instant();
+    return newLeaf()
+        .uri(spiffeId)
+        .clientAuth()
+        .validity(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(31)))
+        .issue();
+  }
+
+  /** A client certificate that is listed as revoked in this PKI's CRL from now on. */
+  public Credential revokedClient(String spiffeId) {
+    Credential c = client(spiffeId);
+    revoke(c);
+    return c;
+  }
+
+  /** Adds {@code credential}'s certificate to the intermediate CA's CRL. */
+  public synchronized void revoke(Credential credential) {
+    requireNonNull(credential, "credential");
+    if (!credential
+        .certificate()
+        .getIssuerX500Principal()
+        .equals(intermediate.getSubjectX500Principal())) {
+      throw new IllegalArgumentException("credential was not issued by this PKI");
+    }
+    revokedLeaves.put(credential.certificate().getSerialNumber(), clock.instant());
+  }
+
+  /**
+   * The current CRLs: the root's (listing no intermediate) and the intermediate's (listing every
+   * revoked leaf), each valid from now for seven days. Both are needed to check a whole chain.
+   */
+  public synchronized List<X509CRL> crls() {
+    Instant now = clock.instant();
+    List<X509CRL> out = new ArrayList<>(2);
+    out.add(crl(root, rootKeys.getPrivate(), Collections.emptyMap(), now));
+    out.add(crl(intermediate, intermediateKeys.getPrivate(), revokedLeaves, now));
+    return Collections.unmodifiableList(out);
+  }
+
+  /** Writes the root certificate as PEM to {@code file} (atomically) and returns it. */
+  public Path writeTrustBundle(Path file) {
+    return write(file, Pem.encode(root), false);
+  }
+
+  /** Writes {@link #crls()} as PEM to {@code file} (atomically) and returns it. */
+  public Path writeCrls(Path file) {
+    return write(file, Pem.encode(crls().toArray()), false);
+  }
+
+  /** Returns a builder for a leaf certificate with custom names, validity or usage. */
+  public LeafBuilder newLeaf() {
+    return new LeafBuilder();
+  }
+
+  private synchronized X509CRL crl(
+      X509Certificate issuer, PrivateKey issuerKey, Map<BigInteger, Instant> revoked, Instant now) {
+    try {
+      X509v2CRLBuilder b = new JcaX509v2CRLBuilder(issuer, Date.from(now.minusSeconds(60)));
+      b.setNextUpdate(Date.from(now.plus(Duration.ofDays(7))));
+      for (Map.Entry<BigInteger, Instant> e : revoked.entrySet()) {
+        b.addCRLEntry(e.getKey(), Date.from(e.getValue()), CRLReason.keyCompromise);
+      }
+      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+      b.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
+          utils.createAuthorityKeyIdentifier(issuer.getPublicKey()));
+      b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(++crlNumber)));
+      return new JcaX509CRLConverter().getCRL(b.build(signer(issuerKey)));
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("CRL generation failed", e);
+    }
+  }
+
+  private KeyPair generateKeyPair() {
+    try {
+      KeyPairGenerator g;
+      if (keyType == KeyType.RSA_2048) {
+        g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048, random);
+      } else {
+        g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"), random);
+      }
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("key generation failed", e);
+    }
+  }
+
+  private ContentSigner signer(PrivateKey key) {
+    try {
+      return new JcaContentSignerBuilder(
+              keyType == KeyType.RSA_2048 ? "SHA256withRSA" : "SHA256withECDSA")
+          .setSecureRandom(random)
+          .build(key);
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException("signer creation failed", e);
+    }
+  }
+
+  private interface Extensions {
+    void add(X509v3CertificateBuilder b, JcaX509ExtensionUtils utils, PublicKey subjectKey)
+        throws IOException, GeneralSecurityException;
+  }
+
+  private static final class CaExtensions implements Extensions {
+    private final int pathLength;
+
+    CaExtensions(int pathLength) {
+      this.pathLength = pathLength;
+    }
+
+    @Override
+    public void add(X509v3CertificateBuilder b, JcaX509ExtensionUtils utils, PublicKey key)
+        throws IOException {
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(pathLength));
+      b.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    }
+  }
+
+  private synchronized X509Certificate sign(
+      X500Name issuerName,
+      PrivateKey issuerKey,
+      @Nullable X509Certificate issuerCert,
+      X500Name subject,
+      PublicKey subjectKey,
+      Instant notBefore,
+      Instant notAfter,
+      Extensions extensions) {
+    try {
+      BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              issuerName, serial, Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
+      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
+      b.addExtension(
+          Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey));
+      b.addExtension(
+          Extension.authorityKeyIdentifier,
+          false,
+          issuerCert == null
+              ? utils.createAuthorityKeyIdentifier(subjectKey)
+              : utils.createAuthorityKeyIdentifier(issuerCert));
+      extensions.add(b, utils, subjectKey);
+      return new JcaX509CertificateConverter().getCertificate(b.build(signer(issuerKey)));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("certificate generation failed", e);
+    }
+  }
+
+  private static Path write(Path file, String content, boolean secret) {
+    requireNonNull(file, "file");
+    try {
+      Pem.writeAtomically(file, content, secret);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /**
+   * A leaf certificate, its chain and its private key, issued by a {@link DevPki}.
+   *
+   * <p>Immutable and thread-safe.
+   */
+  public static final class Credential {
+    private final X509Certificate certificate;
+    private final List<X509Certificate> chain;
+    private final PrivateKey privateKey;
+
+    Credential(X509Certificate certificate, X509Certificate intermediate, PrivateKey privateKey) {
+      this.certificate = certificate;
+      List<X509Certificate> c = new ArrayList<>(2);
+      c.add(certificate);
+      c.add(intermediate);
+      this.chain = Collections.unmodifiableList(c);
+      this.privateKey = privateKey;
+    }
+
+    /** The leaf certificate. */
+    public X509Certificate certificate() {
+      return certificate;
+    }
+
+    /** The chain to present: the leaf, then the intermediate CA (not the root). */
+    public List<X509Certificate> chain() {
+      return chain;
+    }
+
+    /** The leaf's private key. */
+    public PrivateKey privateKey() {
+      return privateKey;
+    }
+
+    /** Writes the chain as PEM to {@code file} (atomically) and returns it. */
+    public Path writeChainPem(Path file) {
+      return write(file, Pem.encode(chain.toArray()), false);
+    }
+
+    /** Writes the private key as unencrypted PKCS#8 PEM ({@code PRIVATE KEY}), owner-only. */
+    public Path writeKeyPem(Path file) {
+      return write(file, Pem.encodePkcs8(privateKey, null), true);
+    }
+
+    /**
+     * Writes the private key as encrypted PKCS#8 PEM ({@code ENCRYPTED PRIVATE KEY}, AES-256-CBC
+     * with a PBKDF2-derived key), owner-only.
+     */
+    public Path writeEncryptedKeyPem(Path file, char[] password) {
+      requireNonNull(password, "password");
+      return write(file, Pem.encodePkcs8(privateKey, password), true);
+    }
+
+    /**
+     * Writes the private key in OpenSSL's traditional form: PKCS#1 ({@code RSA PRIVATE KEY}) for
+     * RSA, SEC1 ({@code EC PRIVATE KEY}) for EC; owner-only.
+     */
+    public Path writeTraditionalKeyPem(Path file) {
+      return write(file, Pem.encode(privateKey), true);
+    }
+
+    /**
+     * Writes {@code <baseName>.pem} (the chain) and {@code <baseName>.key} (unencrypted PKCS#8)
+     * into {@code directory} and returns both paths.
+     */
+    public PemFiles writePem(Path directory, String baseName) {
+      requireNonNull(directory, "directory");
+      requireNonNull(baseName, "baseName");
+      Path chainFile = writeChainPem(directory.resolve(baseName + ".pem"));
+      Path keyFile = writeKeyPem(directory.resolve(baseName + ".key"));
+      return new PemFiles(chainFile, keyFile);
+    }
+
+    /** Prints the subject and serial number only. */
+    @Override
+    public String toString() {
+      return "Credential{"
+          + certificate.getSubjectX500Principal().getName()
+          + ", serial="
+          + certificate.getSerialNumber().toString(16)
+          + "}";
+    }
+  }
+
+  /**
+   * The two files written by {@link Credential#writePem}.
+   *
+   * @param certificateChain the PEM certificate chain, leaf first
+   * @param privateKey the PEM PKCS#8 private key
+   */
+  public record PemFiles(Path certificateChain, Path privateKey) {
+    /** Requires both paths. */
+    public PemFiles {
+      requireNonNull(certificateChain, "certificateChain");
+      requireNonNull(privateKey, "privateKey");
+    }
+  }
+
+  /**
+   * Builds one leaf certificate. Defaults: no SANs (add at least one), valid from one hour ago for
+   * 30 days, both server and client extended key usage unless one of {@link #serverAuth()} / {@link
+   * #clientAuth()} is chosen.
+   *
+   * <p>Not thread-safe; use one builder per certificate.
+   */
+  public final class LeafBuilder {
+    private final List<GeneralName> sans = new ArrayList<>();
+    private @Nullable String commonName;
+    private @Nullable Instant notBefore;
+    private @Nullable Instant notAfter;
+    private boolean server;
+    private boolean client;
+
+    private LeafBuilder() {}
+
+    /** Sets the subject common name (default: the first SAN). */
+    public LeafBuilder commonName(String commonName) {
+      this.commonName = requireNonNull(commonName, "commonName");
+      return this;
+    }
+
+    /** Adds a DNS subject alternative name. */
+    public LeafBuilder dnsName(String dnsName) {
+      sans.add(new GeneralName(GeneralName.dNSName, requireNonNull(dnsName, "dnsName")));
+      return this;
+    }
+
+    /** Adds an IP address subject alternative name, e.g. {@code 127.0.0.1}. */
+    public LeafBuilder ipAddress(String ipAddress) {
+      sans.add(new GeneralName(GeneralName.iPAddress, requireNonNull(ipAddress, "ipAddress")));
+      return this;
+    }
+
+    /** Adds a URI subject alternative name, e.g. a SPIFFE ID. */
+    public LeafBuilder uri(String uri) {
+      sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, requireNonNull(uri, "uri")));
+      return this;
+    }
+
+    /** Sets the validity period. */
+    public LeafBuilder validity(Instant notBefore, Instant notAfter) {
+      this.notBefore = requireNonNull(notBefore, "notBefore");
+      this.notAfter = requireNonNull(notAfter, "notAfter");
+      return this;
+    }
+
+    /** Adds the TLS server extended key usage. */
+    public LeafBuilder serverAuth() {
+      this.server = true;
+      return this;
+    }
+
+    /** Adds the TLS client extended key usage. */
+    public LeafBuilder clientAuth() {
+      this.client = true;
+      return this;
+    }
+
+    /**
+     * Generates a key pair and issues the certificate from the intermediate CA.
+     *
+     * @throws IllegalStateException if no SAN was added
+     */
+    public Credential issue() {
+      if (sans.isEmpty()) {
+        throw new IllegalStateException("add at least one SAN (dnsName, ipAddress or uri)");
+      }
+      Instant now = clock.instant();
+      Instant from = notBefore != null ? notBefore : now.minus(Duration.ofHours(1));
+      Instant to = notAfter != null ? notAfter : now.plus(LEAF_VALIDITY);
+      String cn = commonName;
+      if (cn == null) {
+        cn = sans.get(0).getName().toString();
+      }
+      KeyPair keys = generateKeyPair();
+      GeneralName[] names = sans.toArray(new GeneralName[0]);
+      boolean both = !server && !client;
+      boolean serverUsage = server || both;
+      boolean clientUsage = client || both;
+      boolean rsa = keyType == KeyType.RSA_2048;
+      X500Name subject = new X500Name("CN=" + escape(cn) + ",O=hipaa-grpc development");
+      X509Certificate cert =
+          sign(
+              X500Name.getInstance(intermediate.getSubjectX500Principal().getEncoded()),
+              intermediateKeys.getPrivate(),
+              intermediate,
+              subject,
+              keys.getPublic(),
+              from,
+              to,
+              (b, utils, key) -> {
+                b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+                b.addExtension(
+                    Extension.keyUsage,
+                    true,
+                    new KeyUsage(
+                        rsa
+                            ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
+                            : KeyUsage.digitalSignature));
+                List<KeyPurposeId> purposes = new ArrayList<>(2);
+                if (serverUsage) {
+                  purposes.add(KeyPurposeId.id_kp_serverAuth);
+                }
+                if (clientUsage) {
+                  purposes.add(KeyPurposeId.id_kp_clientAuth);
+                }
+                b.addExtension(
+                    Extension.extendedKeyUsage,
+                    false,
+                    new ExtendedKeyUsage(purposes.toArray(new KeyPurposeId[0])));
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+              });
+      return new Credential(cert, intermediate, keys.getPrivate());
+    }
+  }
+
+  private static String escape(String value) {
+    StringBuilder sb = new StringBuilder(value.length());
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (",+\"\\<>;=#".indexOf(c) >= 0) {
+        sb.append('\\');
+      }
+      sb.append(c);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Configures a {@link DevPki}.
+   *
+   * <p>Not thread-safe.
+   */
+  public static final class Builder {
+    private KeyType keyType = KeyType.EC_P256;
+    private Clock clock = Clock.systemUTC();
+    private String trustDomain = "hipaa-grpc.test";
+    private String name = "hipaa-grpc Dev";
+
+    private Builder() {}
+
+    /** Sets the key type (default {@link KeyType#EC_P256}). */
+    public Builder keyType(KeyType keyType) {
+      this.keyType = requireNonNull(keyType, "keyType");
+      return this;
+    }
+
+    /** Sets the clock that defines "now" for validity periods (default system UTC). */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Sets the SPIFFE trust domain (default {@code hipaa-grpc.test}). */
+    public Builder trustDomain(String trustDomain) {
+      requireNonNull(trustDomain, "trustDomain");
+      if (!trustDomain.matches("[a-z0-9._-]+")) {
+        throw new IllegalArgumentException("trust domain must match [a-z0-9._-]+");
+      }
+      this.trustDomain = trustDomain.toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /** Sets the name used in the CAs' subject names (default {@code hipaa-grpc Dev}). */
+    public Builder name(String name) {
+      requireNonNull(name, "name");
+      if (!name.matches("[A-Za-z0-9 ._-]{1,48}")) {
+        throw new IllegalArgumentException("name must match [A-Za-z0-9 ._-]{1,48}");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Generates the root and intermediate CAs. */
+    public DevPki build() {
+      return new DevPki(this);
+    }
+  }
+}

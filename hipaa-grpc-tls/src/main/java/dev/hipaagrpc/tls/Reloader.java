@@ -1,0 +1,74 @@
+package dev.hipaagrpc.tls;
+
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Scheduling and listener plumbing shared by the two file-backed materials. */
+final class Reloader {
+
+  private static final Logger logger = LoggerFactory.getLogger(Reloader.class);
+
+  private final List<RotationListener> listeners = new CopyOnWriteArrayList<>();
+
+  void addListener(RotationListener listener) {
+    listeners.add(listener);
+  }
+
+  void reloaded(String kind, Path file) {
+    logger.info("Reloaded {} from {}", kind, file);
+    for (RotationListener l : listeners) {
+      try {
+        l.onReloaded(file);
+      } catch (RuntimeException e) {
+        logger.warn("RotationListener threw; ignored", e);
+      }
+    }
+  }
+
+  void refused(String kind, Path file, MaterialException e) {
+    // The message names a reason and at most a certificate thumbprint: never key bytes.
+    logger.warn(
+        "Refused new {} from {} ({}): {}; keeping the current one",
+        kind,
+        file,
+        e.reason(),
+        e.getMessage());
+    for (RotationListener l : listeners) {
+      try {
+        l.onRefused(file, e.reason());
+      } catch (RuntimeException re) {
+        logger.warn("RotationListener threw; ignored", re);
+      }
+    }
+  }
+
+  static Closeable schedule(
+      Runnable reload, Duration period, ScheduledExecutorService executor, String kind) {
+    if (period.isNegative() || period.isZero()) {
+      throw new IllegalArgumentException("period must be positive");
+    }
+    long nanos = period.toNanos();
+    ScheduledFuture<?> future =
+        executor.scheduleWithFixedDelay(
+            () -> {
+              try {
+                reload.run();
+              } catch (RuntimeException e) {
+                // Keep the schedule alive: a later tick may succeed.
+                logger.warn("Reloading {} failed unexpectedly; will retry", kind, e);
+              }
+            },
+            nanos,
+            nanos,
+            TimeUnit.NANOSECONDS);
+    return () -> future.cancel(false);
+  }
+}

@@ -1,0 +1,148 @@
+package dev.hipaagrpc.tls;
+
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.DelegatingSslContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds the Netty {@link SslContext}s behind both credentials builders. */
+final class SslContexts {
+
+  private static final Logger logger = LoggerFactory.getLogger(SslContexts.class);
+
+  /** Resumed sessions skip certificate checks: keep the window short after a revocation. */
+  static final long SESSION_TIMEOUT_SECONDS = 300;
+
+  // SSLParameters.setNamedGroups(String[]) exists from JDK 20; we compile for 17.
+  private static final @Nullable MethodHandle SET_NAMED_GROUPS = findSetNamedGroups();
+
+  private SslContexts() {}
+
+  private static @Nullable MethodHandle findSetNamedGroups() {
+    try {
+      return MethodHandles.publicLookup()
+          .findVirtual(
+              SSLParameters.class,
+              "setNamedGroups",
+              MethodType.methodType(void.class, String[].class));
+    } catch (NoSuchMethodException | IllegalAccessException e) {
+      return null;
+    }
+  }
+
+  static boolean namedGroupsSupported() {
+    return SET_NAMED_GROUPS != null;
+  }
+
+  static SslContext server(
+      IdentityMaterial identity,
+      @Nullable TrustMaterial trust,
+      ClientAuth clientAuth,
+      TlsProfile profile,
+      List<String> protocols,
+      List<String> cipherSuites,
+      DelegatingTrustManager.Revocation revocation) {
+    SslContextBuilder b =
+        GrpcSslContexts.configure(
+            SslContextBuilder.forServer(new DelegatingKeyManager(identity)), SslProvider.JDK);
+    if (trust != null) {
+      b.trustManager(new DelegatingTrustManager(trust, revocation, false, List.of()));
+    }
+    b.clientAuth(clientAuth);
+    return build(b, profile, protocols, cipherSuites, false);
+  }
+
+  static SslContext client(
+      @Nullable IdentityMaterial identity,
+      TrustMaterial trust,
+      TlsProfile profile,
+      List<String> protocols,
+      List<String> cipherSuites,
+      DelegatingTrustManager.Revocation revocation,
+      List<byte[]> pins) {
+    SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK);
+    b.trustManager(new DelegatingTrustManager(trust, revocation, true, pins));
+    if (identity != null) {
+      b.keyManager(new DelegatingKeyManager(identity));
+    }
+    b.endpointIdentificationAlgorithm("HTTPS");
+    return build(b, profile, protocols, cipherSuites, true);
+  }
+
+  private static SslContext build(
+      SslContextBuilder b,
+      TlsProfile profile,
+      List<String> protocols,
+      List<String> cipherSuites,
+      boolean client) {
+    b.protocols(protocols)
+        .ciphers(cipherSuites, SupportedCipherSuiteFilter.INSTANCE)
+        .sessionTimeout(SESSION_TIMEOUT_SECONDS);
+    SslContext ctx;
+    try {
+      ctx = b.build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("TLS context cannot be built", e);
+    }
+    if (!ctx.cipherSuites().containsAll(cipherSuites)) {
+      // The JDK lacks a suite we asked for (e.g. disabled by jdk.tls.disabledAlgorithms): say so
+      // rather than silently run with fewer.
+      logger.warn(
+          "The JDK does not enable every cipher suite of profile {}; running with {}",
+          profile,
+          ctx.cipherSuites());
+    }
+    if (SET_NAMED_GROUPS == null && profile == TlsProfile.NIST_SP_800_52R2) {
+      logger.info(
+          "JDK {} cannot restrict key-exchange groups per connection; set"
+              + " -Djdk.tls.namedGroups=secp384r1,secp256r1 for NIST SP 800-52r2 groups",
+          Runtime.version().feature());
+    }
+    return new ProfileSslContext(ctx, profile.namedGroups().toArray(new String[0]), client);
+  }
+
+  /** Applies per-engine settings Netty's builder has no knob for. */
+  private static final class ProfileSslContext extends DelegatingSslContext {
+    private final String[] namedGroups;
+    private final boolean client;
+
+    ProfileSslContext(SslContext ctx, String[] namedGroups, boolean client) {
+      super(ctx);
+      this.namedGroups = namedGroups;
+      this.client = client;
+    }
+
+    @Override
+    protected void initEngine(SSLEngine engine) {
+      SSLParameters params = engine.getSSLParameters();
+      MethodHandle setGroups = SET_NAMED_GROUPS;
+      if (setGroups != null) {
+        try {
+          setGroups.invoke(params, namedGroups.clone());
+        } catch (Throwable t) {
+          throw new IllegalStateException("cannot restrict named groups", t);
+        }
+      }
+      if (client) {
+        // Hostname verification is not optional; DelegatingTrustManager also refuses without it.
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+      } else {
+        params.setUseCipherSuitesOrder(true);
+      }
+      engine.setSSLParameters(params);
+    }
+  }
+}
