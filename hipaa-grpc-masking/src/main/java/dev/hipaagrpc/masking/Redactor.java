@@ -1,0 +1,299 @@
+package dev.hipaagrpc.masking;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
+import com.google.protobuf.Message;
+import com.google.protobuf.TypeRegistry;
+import dev.hipaagrpc.core.Principal;
+import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Masks the sensitive fields of protobuf messages as their {@code .proto} options say ({@code
+ * hipaagrpc/masking/sensitivity.proto}, and protobuf's {@code debug_redact} for printing).
+ *
+ * <p>Each message type is compiled once into an immutable plan and cached; reads of the cache take
+ * no lock. A type with nothing sensitive, directly or nested, comes back as the same instance at
+ * the cost of one map lookup. Works on generated messages and {@code DynamicMessage}, whatever Java
+ * package the options were generated into, and on options that arrived as unknown fields. Covers
+ * nested, repeated, map (values; keys are never masked) and oneof fields, every scalar kind, and
+ * {@code google.protobuf.Any}: unpacked and masked when its type is in the {@link
+ * Builder#typeRegistry type registry}, removed when it is not (fail closed). A masked message loses
+ * its unknown fields, which could be sensitive fields of a newer schema.
+ *
+ * <p>Fail closed: an option it does not understand, a contradictory option, or a strategy that
+ * needs a {@link Tokenizer} when none was given makes the compilation of that type throw {@link
+ * IllegalStateException} (naming the field, never a value) unless the field or message is listed in
+ * {@link Builder#allowUnrecognizedOptions}. Call {@link #precompile} at start-up to fail there
+ * rather than on the first call.
+ *
+ * <p><b>Generated {@code toString()} prints PHI.</b> Never log a message directly; log {@link
+ * #loggable(Message)} or {@link #print(Message)}.
+ *
+ * <p>Thread-safe; build one and share it.
+ */
+public final class Redactor {
+
+  private final Masker responses;
+  private final Masker printing;
+  private final SafePrinter printer;
+  private final Set<String> allowUnrecognized;
+
+  private Redactor(Builder b) {
+    this.allowUnrecognized = Set.copyOf(b.allowUnrecognized);
+    this.responses =
+        new Masker(new PlanCompiler(false, b.tokenizer, allowUnrecognized), b.typeRegistry);
+    this.printing =
+        new Masker(new PlanCompiler(true, b.tokenizer, allowUnrecognized), b.typeRegistry);
+    this.printer = new SafePrinter(printing);
+  }
+
+  /**
+   * Returns a redactor with no tokenizer and an empty type registry (every {@code Any} removed).
+   */
+  public static Redactor create() {
+    return newBuilder().build();
+  }
+
+  /** Starts a redactor. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns {@code message} with every field the principal may not see masked by its strategy. A
+   * field is revealed only to a principal holding one of its {@code reveal_to} roles; with no
+   * principal, everything sensitive is masked. Fields marked only {@code debug_redact} are not
+   * masked here (they are in {@link #print}).
+   *
+   * @return the same instance when nothing needed masking
+   * @throws IllegalStateException if the message's type (or a type it contains) has an option this
+   *     redactor refuses
+   */
+  public <M extends Message> M redact(M message, @Nullable Principal principal) {
+    requireNonNull(message, "message");
+    return redact(message, principal, new Masker.Counter());
+  }
+
+  @SuppressWarnings("unchecked")
+  <M extends Message> M redact(M message, @Nullable Principal principal, Masker.Counter counter) {
+    Set<String> roles = principal == null ? Collections.emptySet() : principal.roles();
+    return (M) responses.mask(message, roles, counter);
+  }
+
+  /**
+   * Returns {@code message} with every sensitive field masked regardless of role, including fields
+   * marked {@code debug_redact}: what may be written to a log.
+   *
+   * @throws IllegalStateException as {@link #redact}
+   */
+  @SuppressWarnings("unchecked")
+  public <M extends Message> M redactForLog(M message) {
+    requireNonNull(message, "message");
+    return (M) printing.mask(message, Collections.emptySet(), new Masker.Counter());
+  }
+
+  /**
+   * Prints {@code message} for a log: every sensitive field masked regardless of role (and {@code
+   * debug_redact} fields redacted), bytes as their length, unknown fields withheld, control
+   * characters escaped, at most 16 KiB. Never uses the generated {@code toString()} or {@code
+   * TextFormat}.
+   *
+   * @throws IllegalStateException as {@link #redact}
+   */
+  public String print(Message message) {
+    requireNonNull(message, "message");
+    return printer.print(redactForLog(message));
+  }
+
+  /**
+   * Returns an object whose {@code toString()} is {@link #print(Message)}, computed when a logger
+   * formats it: {@code log.info("sent {}", redactor.loggable(patient))}. If printing fails, it
+   * prints only the type name.
+   */
+  public Object loggable(Message message) {
+    requireNonNull(message, "message");
+    return new Loggable(this, message);
+  }
+
+  /**
+   * Compiles the plans of {@code types} (and every type they contain) now.
+   *
+   * @throws IllegalStateException naming the first field whose option is refused
+   */
+  public void precompile(Descriptor... types) {
+    for (Descriptor type : types) {
+      responses.compiler().plan(requireNonNull(type, "type"));
+      printing.compiler().plan(type);
+    }
+  }
+
+  /**
+   * Strict mode: lists, by full name, every string or bytes field (and every {@code
+   * google.protobuf.Struct}, {@code Value}, {@code ListValue}, {@code StringValue} or {@code
+   * BytesValue} field) of the services' request and response types, nested types included, that
+   * carries no classification: no sensitivity option of its own, no message default, no {@code
+   * debug_redact}. Mark reviewed non-sensitive fields {@code DATA_CLASS_PUBLIC}.
+   *
+   * @param services gRPC service descriptors generated by protoc-gen-grpc-java
+   * @throws IllegalArgumentException if a service does not carry its protobuf descriptor
+   * @throws IllegalStateException if an option is refused
+   */
+  public List<String> unclassifiedFields(io.grpc.ServiceDescriptor... services) {
+    List<Descriptors.ServiceDescriptor> protos = new ArrayList<>();
+    for (io.grpc.ServiceDescriptor service : services) {
+      Object schema = requireNonNull(service, "service").getSchemaDescriptor();
+      if (!(schema instanceof ProtoServiceDescriptorSupplier supplier)) {
+        throw new IllegalArgumentException(
+            "service " + service.getName() + " has no protobuf descriptor");
+      }
+      protos.add(supplier.getServiceDescriptor());
+    }
+    return unclassifiedFields(protos.toArray(new Descriptors.ServiceDescriptor[0]));
+  }
+
+  /** As {@link #unclassifiedFields(io.grpc.ServiceDescriptor...)}, from protobuf descriptors. */
+  public List<String> unclassifiedFields(Descriptors.ServiceDescriptor... services) {
+    Set<String> out = new LinkedHashSet<>();
+    Set<Descriptor> seen = new HashSet<>();
+    for (Descriptors.ServiceDescriptor service : services) {
+      for (Descriptors.MethodDescriptor method : service.getMethods()) {
+        collectUnclassified(method.getInputType(), seen, out);
+        collectUnclassified(method.getOutputType(), seen, out);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Strict mode at start-up: throws unless {@link
+   * #unclassifiedFields(io.grpc.ServiceDescriptor...)} is empty.
+   *
+   * @throws IllegalStateException listing the unclassified fields
+   */
+  public void requireClassified(io.grpc.ServiceDescriptor... services) {
+    List<String> fields = unclassifiedFields(services);
+    if (!fields.isEmpty()) {
+      throw new IllegalStateException(
+          "fields without a sensitivity classification (mark each, DATA_CLASS_PUBLIC if not"
+              + " sensitive): "
+              + fields);
+    }
+  }
+
+  private void collectUnclassified(Descriptor type, Set<Descriptor> seen, Set<String> out) {
+    if (!seen.add(type) || type.getFile().getPackage().equals("google.protobuf")) {
+      return;
+    }
+    boolean messageDefault = hasMessageDefault(type);
+    for (FieldDescriptor field : type.getFields()) {
+      FieldDescriptor value =
+          field.isMapField() ? field.getMessageType().findFieldByNumber(2) : field;
+      PlanCompiler.Resolved r = PlanCompiler.resolve(field, allowUnrecognized);
+      boolean classified = r.classified() || r.debugRedact();
+      if (value.getJavaType() == JavaType.MESSAGE) {
+        String name = value.getMessageType().getFullName();
+        if (!classified && FREE_FORM.contains(name)) {
+          out.add(field.getFullName());
+        }
+        collectUnclassified(value.getMessageType(), seen, out);
+        continue;
+      }
+      boolean textual =
+          value.getJavaType() == JavaType.STRING || value.getJavaType() == JavaType.BYTE_STRING;
+      if (textual && !classified && !messageDefault) {
+        out.add(field.getFullName());
+      }
+    }
+  }
+
+  private static final Set<String> FREE_FORM =
+      Set.of(
+          "google.protobuf.Struct",
+          "google.protobuf.Value",
+          "google.protobuf.ListValue",
+          "google.protobuf.StringValue",
+          "google.protobuf.BytesValue");
+
+  private boolean hasMessageDefault(Descriptor type) {
+    return responses.compiler().messageDefault(type) != null;
+  }
+
+  private static final class Loggable {
+    private final Redactor redactor;
+    private final Message message;
+
+    Loggable(Redactor redactor, Message message) {
+      this.redactor = redactor;
+      this.message = message;
+    }
+
+    @Override
+    public String toString() {
+      try {
+        return redactor.print(message);
+      } catch (RuntimeException e) {
+        return message.getDescriptorForType().getName() + " {<unprintable>}";
+      }
+    }
+  }
+
+  /** Builds a {@link Redactor}. Not thread-safe. */
+  public static final class Builder {
+    private TypeRegistry typeRegistry = TypeRegistry.getEmptyTypeRegistry();
+    private @Nullable Tokenizer tokenizer;
+    private final Set<String> allowUnrecognized = new LinkedHashSet<>();
+
+    private Builder() {}
+
+    /**
+     * Sets the types an {@code Any} may be unpacked to and masked. Default: empty, so every
+     * non-empty {@code Any} is removed.
+     */
+    public Builder typeRegistry(TypeRegistry typeRegistry) {
+      this.typeRegistry = requireNonNull(typeRegistry, "typeRegistry");
+      return this;
+    }
+
+    /**
+     * Sets the tokenizer for {@code STRATEGY_KEYED_HASH} and {@code STRATEGY_TOKEN}. Default: none;
+     * a type using either strategy then fails to compile.
+     */
+    public Builder tokenizer(Tokenizer tokenizer) {
+      this.tokenizer = requireNonNull(tokenizer, "tokenizer");
+      return this;
+    }
+
+    /**
+     * Opts the named fields or messages (full protobuf names, e.g. {@code acme.Patient.ssn}) out of
+     * failing closed on sensitivity options this version does not understand: unknown option
+     * numbers and fields are ignored and unknown enum values fall back to defaults that still mask.
+     * Default: none.
+     */
+    public Builder allowUnrecognizedOptions(String... fullNames) {
+      for (String name : fullNames) {
+        requireNonNull(name, "fullName");
+        if (name.isBlank()) {
+          throw new IllegalArgumentException("fullName must not be blank");
+        }
+        allowUnrecognized.add(name);
+      }
+      return this;
+    }
+
+    /** Returns the redactor. */
+    public Redactor build() {
+      return new Redactor(this);
+    }
+  }
+}
