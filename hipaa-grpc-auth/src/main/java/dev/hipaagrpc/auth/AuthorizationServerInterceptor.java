@@ -1,0 +1,462 @@
+package dev.hipaagrpc.auth;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hipaagrpc.auth.proto.Policy;
+import dev.hipaagrpc.core.AccessDecision;
+import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.SecurityContext;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Default-deny access control (45 CFR 164.312(a)(1)): lets an authenticated call reach a method
+ * only when the policy says so, and publishes the decision to the call's {@link CallFacts}.
+ *
+ * <p>Install it inside the authentication interceptor (which puts the caller's {@link Principal}
+ * under {@link SecurityContext#PRINCIPAL}) and outside rate limiting, masking and the service. For
+ * each call it:
+ *
+ * <ol>
+ *   <li>refuses a call without a principal with {@code UNAUTHENTICATED};
+ *   <li>reads {@value #PURPOSE_OF_USE_HEADER}: an HL7 PurposeOfUse code, published to the facts; an
+ *       unknown code (or several values) is refused with {@code INVALID_ARGUMENT};
+ *   <li>refuses the call if a DENY rule matches; else grants it if an ALLOW rule matches and, for a
+ *       method that declares a FHIR resource and interaction, the caller's SMART on FHIR scopes
+ *       grant that interaction; else, if the caller sent {@value #BREAK_GLASS_REASON_HEADER}, holds
+ *       the break-glass permission, sent a configured reason and a rule lets break-glass reach the
+ *       method, grants it as {@code BREAK_GLASS}; else refuses it ({@code PERMISSION_DENIED});
+ *   <li>for a granted call to a method with a patient field, when the caller's grant comes only
+ *       from {@code patient/} scopes, checks on every request message that the field equals the
+ *       caller's patient context; for a method with a tenant field, checks on every message that it
+ *       equals the caller's tenant (break-glass included). A mismatch closes the call with {@code
+ *       PERMISSION_DENIED}.
+ * </ol>
+ *
+ * <p>Every refusal carries a fixed description plus the correlation id ({@code "Access denied
+ * (correlation id: ...)"}), never anything from the request. The decision, with the policy version
+ * and the deciding rule id, goes to {@link CallFacts#decision}; denials made by the interceptor
+ * itself use the rule ids {@value AccessDecision#DEFAULT_DENY_RULE}, {@value #RULE_SMART_SCOPE},
+ * {@value #RULE_BREAK_GLASS_REFUSED}, {@value #RULE_PATIENT_MISMATCH}, {@value
+ * #RULE_TENANT_MISMATCH}, {@value #RULE_PURPOSE_OF_USE} and {@value #RULE_UNAUTHENTICATED}.
+ *
+ * <p>The policy comes from up to three sources, combined into one: a policy built in code, a policy
+ * file (reloadable with {@link #watchPolicyFile}), and {@code (hipaagrpc.auth.access)} options on
+ * the methods of the given services. Rules from all sources are pooled (a DENY rule from any source
+ * wins over an ALLOW rule from any source); rule ids must be unique across sources; a method's FHIR
+ * resource, patient field and tenant field may be declared in several sources only if they agree.
+ * The reported version is the code policy's and the file policy's versions joined by {@code +} (or
+ * {@code method-options} when only options are used).
+ *
+ * <p>Thread-safe: the compiled policy is immutable and replaced atomically on reload.
+ */
+public final class AuthorizationServerInterceptor implements ServerInterceptor {
+
+  /** The request header carrying the caller's HL7 PurposeOfUse code. */
+  public static final String PURPOSE_OF_USE_HEADER = "x-purpose-of-use";
+
+  /** The request header carrying the break-glass reason code. */
+  public static final String BREAK_GLASS_REASON_HEADER = "x-break-glass-reason";
+
+  /** Rule id of a denial because a method's FHIR interaction is not granted by SMART scopes. */
+  public static final String RULE_SMART_SCOPE = "smart-scope";
+
+  /** Rule id of a refused break-glass attempt. */
+  public static final String RULE_BREAK_GLASS_REFUSED = "break-glass-refused";
+
+  /** Rule id of a denial because a request names another patient than the caller's context. */
+  public static final String RULE_PATIENT_MISMATCH = "patient-mismatch";
+
+  /** Rule id of a denial because a request names another tenant than the caller's. */
+  public static final String RULE_TENANT_MISMATCH = "tenant-mismatch";
+
+  /** Rule id of a refusal of an unknown or repeated purpose-of-use header. */
+  public static final String RULE_PURPOSE_OF_USE = "invalid-purpose-of-use";
+
+  /** Rule id of a refusal of a call that carries no principal. */
+  public static final String RULE_UNAUTHENTICATED = "unauthenticated";
+
+  static final Metadata.Key<String> PURPOSE_KEY =
+      Metadata.Key.of(PURPOSE_OF_USE_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> BREAK_GLASS_KEY =
+      Metadata.Key.of(BREAK_GLASS_REASON_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Logger logger =
+      LoggerFactory.getLogger(AuthorizationServerInterceptor.class);
+  // Never a real header value: gRPC refuses NUL in ASCII headers.
+  private static final String MULTIPLE = "\u0000multiple";
+
+  private final @Nullable Policy codePolicy;
+  private final @Nullable Path policyFile;
+  private final List<ServiceDescriptor> services;
+  private volatile PolicyPlan plan;
+  private byte @Nullable [] lastFileContent;
+
+  private AuthorizationServerInterceptor(Builder b, PolicyPlan plan, byte @Nullable [] content) {
+    this.codePolicy = b.policy == null ? null : b.policy.toProto();
+    this.policyFile = b.policyFile;
+    this.services = List.copyOf(b.services);
+    this.plan = plan;
+    this.lastFileContent = content;
+  }
+
+  /** Starts configuring an interceptor. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Returns an interceptor enforcing {@code policy} alone. */
+  public static AuthorizationServerInterceptor create(AuthorizationPolicy policy) {
+    return newBuilder().policy(policy).build();
+  }
+
+  /** The version string of the policy currently enforced. */
+  public String policyVersion() {
+    return plan.version;
+  }
+
+  /**
+   * Re-reads the policy file every {@code period} on {@code executor} and, when its content
+   * changed, enforces the new policy. A file that cannot be read, does not parse or is invalid is
+   * refused with a WARN log saying why, and the last good policy stays in force.
+   *
+   * @return closing it stops the reloads (the executor is not shut down)
+   * @throws IllegalStateException if no policy file was configured
+   */
+  public Closeable watchPolicyFile(ScheduledExecutorService executor, Duration period) {
+    requireNonNull(executor, "executor");
+    requireNonNull(period, "period");
+    if (policyFile == null) {
+      throw new IllegalStateException("no policy file: configure Builder.policyFile(path)");
+    }
+    if (period.isNegative() || period.isZero()) {
+      throw new IllegalArgumentException("period must be positive");
+    }
+    long nanos = period.toNanos();
+    ScheduledFuture<?> future =
+        executor.scheduleWithFixedDelay(this::reloadQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+    return () -> future.cancel(false);
+  }
+
+  private void reloadQuietly() {
+    try {
+      reloadPolicyFile();
+    } catch (RuntimeException e) {
+      logger.warn("policy reload failed; keeping policy version {}", plan.version, e);
+    }
+  }
+
+  /** Reloads the policy file now; returns whether a new policy took effect. */
+  synchronized boolean reloadPolicyFile() {
+    Path file = requireNonNull(policyFile, "policyFile");
+    byte[] content;
+    try {
+      content = Files.readAllBytes(file);
+    } catch (IOException e) {
+      logger.warn("cannot read policy file {}; keeping policy version {}", file, plan.version, e);
+      return false;
+    }
+    if (Arrays.equals(content, lastFileContent)) {
+      return false;
+    }
+    // Remember the content even when refused, so a bad file is reported once, not every period.
+    lastFileContent = content;
+    try {
+      PolicyPlan next = compile(codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+      plan = next;
+      logger.info(
+          "policy file {} loaded: version {}, {} rules", file, next.version, next.ruleCount);
+      return true;
+    } catch (IllegalArgumentException e) {
+      logger.warn(
+          "policy file {} refused: {}; keeping policy version {}",
+          file,
+          e.getMessage(),
+          plan.version);
+      return false;
+    }
+  }
+
+  private static PolicyPlan compile(
+      @Nullable Policy code, @Nullable Policy file, List<ServiceDescriptor> services) {
+    List<PolicyCompiler.Source> sources = new ArrayList<>();
+    StringBuilder version = new StringBuilder();
+    if (code != null) {
+      sources.add(new PolicyCompiler.Source("code policy", code));
+      version.append(code.getVersion());
+    }
+    if (file != null) {
+      sources.add(new PolicyCompiler.Source("policy file", file));
+      if (version.length() > 0) {
+        version.append('+');
+      }
+      version.append(file.getVersion());
+    }
+    String v = version.length() == 0 ? "method-options" : version.toString();
+    return PolicyCompiler.compile(v, sources, services);
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context ctx = SecurityContext.withCallFacts(Context.current());
+    CallFacts facts = SecurityContext.callFacts(ctx);
+    PolicyPlan policy = plan;
+    PolicyMethodPlan method = policy.lookup(call.getMethodDescriptor());
+    if (method.fhirResource != null && method.action != null) {
+      facts.resourceType(method.fhirResource);
+      facts.action(method.action);
+    }
+    Principal principal = SecurityContext.PRINCIPAL.get(ctx);
+    if (principal == null) {
+      return refuse(call, facts, policy, RULE_UNAUTHENTICATED, Status.UNAUTHENTICATED, AUTH_REQ);
+    }
+    String purpose = single(headers, PURPOSE_KEY);
+    if (purpose != null) {
+      if (MULTIPLE.equals(purpose) || !PurposeOfUseCodes.isKnown(purpose)) {
+        return refuse(
+            call, facts, policy, RULE_PURPOSE_OF_USE, Status.INVALID_ARGUMENT, BAD_PURPOSE);
+      }
+      facts.purposeOfUse(purpose);
+    }
+
+    for (PolicyRule deny : method.denies) {
+      if (deny.matches(principal, purpose)) {
+        return refuse(call, facts, policy, deny.id, Status.PERMISSION_DENIED, DENIED);
+      }
+    }
+    PolicyRule allow = null;
+    for (PolicyRule rule : method.allows) {
+      if (rule.matches(principal, purpose)) {
+        allow = rule;
+        break;
+      }
+    }
+    // SMART: which scope contexts grant this method's interaction (bit 1: patient, 2: other).
+    int smart = smartGrant(principal, method);
+    boolean smartOk = method.fhirResource == null || (smart & (PATIENT | OTHER)) != 0;
+
+    AccessDecision decision;
+    boolean patientCheck = false;
+    if (allow != null && smartOk) {
+      decision = AccessDecision.allow(allow.id, policy.version);
+      patientCheck =
+          method.patientField != null
+              && (smart & HOLDS_PATIENT) != 0
+              && (smart & (method.fhirResource != null ? OTHER : HOLDS_OTHER)) == 0;
+    } else {
+      String reason = single(headers, BREAK_GLASS_KEY);
+      if (reason == null) {
+        String rule = allow != null ? RULE_SMART_SCOPE : AccessDecision.DEFAULT_DENY_RULE;
+        return refuse(call, facts, policy, rule, Status.PERMISSION_DENIED, DENIED);
+      }
+      PolicyRule glass = method.breakGlassRule;
+      if (glass == null
+          || MULTIPLE.equals(reason)
+          || !policy.breakGlassReasons.contains(reason)
+          || !holdsBreakGlass(principal, policy)) {
+        return refuse(
+            call, facts, policy, RULE_BREAK_GLASS_REFUSED, Status.PERMISSION_DENIED, DENIED);
+      }
+      decision = AccessDecision.breakGlass(glass.id, policy.version, reason);
+      logger.warn(
+          "break-glass access: method={} rule={} reason={} policyVersion={} correlationId={}",
+          call.getMethodDescriptor().getFullMethodName(),
+          glass.id,
+          reason,
+          policy.version,
+          facts.correlationId());
+    }
+    if (patientCheck && principal.patient() == null) {
+      return refuse(call, facts, policy, RULE_PATIENT_MISMATCH, Status.PERMISSION_DENIED, DENIED);
+    }
+    if (method.tenantField != null && principal.tenant() == null) {
+      return refuse(call, facts, policy, RULE_TENANT_MISMATCH, Status.PERMISSION_DENIED, DENIED);
+    }
+    facts.decision(decision);
+    if (!method.checksMessages()) {
+      return Contexts.interceptCall(ctx, call, headers, next);
+    }
+    AuthorizationGuardedCall<ReqT, RespT> guarded = new AuthorizationGuardedCall<>(call);
+    ServerCall.Listener<ReqT> delegate = Contexts.interceptCall(ctx, guarded, headers, next);
+    return new AuthorizationGuardedCall.Listener<>(
+        delegate, guarded, facts, policy.version, method, principal, patientCheck);
+  }
+
+  static final String DENIED = "Access denied";
+  private static final String AUTH_REQ = "Authentication required";
+  private static final String BAD_PURPOSE = "Unrecognized purpose of use";
+
+  static String describe(String fixed, CallFacts facts) {
+    return fixed + " (correlation id: " + facts.correlationId() + ")";
+  }
+
+  private static <ReqT> ServerCall.Listener<ReqT> refuse(
+      ServerCall<ReqT, ?> call,
+      CallFacts facts,
+      PolicyPlan policy,
+      String ruleId,
+      Status status,
+      String description) {
+    facts.decision(AccessDecision.deny(ruleId, policy.version));
+    if (logger.isDebugEnabled()) {
+      logger.debug(
+          "access denied: method={} rule={} policyVersion={} correlationId={}",
+          call.getMethodDescriptor().getFullMethodName(),
+          ruleId,
+          policy.version,
+          facts.correlationId());
+    }
+    call.close(status.withDescription(describe(description, facts)), new Metadata());
+    return new ServerCall.Listener<ReqT>() {};
+  }
+
+  private static final int PATIENT = 1; // a patient/ scope grants the interaction
+  private static final int OTHER = 2; // a user/ or system/ scope grants it
+  private static final int HOLDS_PATIENT = 4; // the caller holds a valid patient/ scope
+  private static final int HOLDS_OTHER = 8; // the caller holds a valid user/ or system/ scope
+
+  private static int smartGrant(Principal principal, PolicyMethodPlan method) {
+    int result = 0;
+    String resource = method.fhirResource;
+    for (String s : principal.scopes()) {
+      SmartScope scope = SmartScope.of(s);
+      if (scope == null || scope == SmartScope.MALFORMED) {
+        continue;
+      }
+      boolean patient = scope.context == SmartScope.Context.PATIENT;
+      result |= patient ? HOLDS_PATIENT : HOLDS_OTHER;
+      if (resource != null && scope.grants(resource, method.interaction)) {
+        result |= patient ? PATIENT : OTHER;
+      }
+    }
+    return result;
+  }
+
+  private static boolean holdsBreakGlass(Principal principal, PolicyPlan policy) {
+    for (String role : principal.roles()) {
+      if (policy.breakGlassRoles.contains(role)) {
+        return true;
+      }
+    }
+    for (String scope : principal.scopes()) {
+      if (policy.breakGlassScopes.contains(scope)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The header's one value, null when absent, or {@link #MULTIPLE} when repeated. */
+  private static @Nullable String single(Metadata headers, Metadata.Key<String> key) {
+    Iterable<String> values = headers.getAll(key);
+    if (values == null) {
+      return null;
+    }
+    Iterator<String> it = values.iterator();
+    if (!it.hasNext()) {
+      return null;
+    }
+    String value = it.next();
+    return it.hasNext() ? MULTIPLE : value;
+  }
+
+  /** Configures an {@link AuthorizationServerInterceptor}. Not thread-safe. */
+  public static final class Builder {
+    private @Nullable AuthorizationPolicy policy;
+    private @Nullable Path policyFile;
+    private final List<ServiceDescriptor> services = new ArrayList<>();
+
+    private Builder() {}
+
+    /** The policy stated in code. Default: none. */
+    public Builder policy(AuthorizationPolicy policy) {
+      this.policy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * A policy file (protobuf text format, or JSON when the name ends in {@code .json}), read by
+     * {@link #build()} and reloadable with {@link AuthorizationServerInterceptor#watchPolicyFile}.
+     * Default: none.
+     */
+    public Builder policyFile(Path file) {
+      this.policyFile = requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Reads the {@code (hipaagrpc.auth.access)} method options and the {@code patient_id} / {@code
+     * tenant_id} field options of these services' protobuf descriptors. Rules naming a method of
+     * one of these services that does not exist are then refused. Default: none.
+     */
+    public Builder methodOptionsFrom(ServiceDescriptor... services) {
+      for (ServiceDescriptor s : services) {
+        this.services.add(requireNonNull(s, "service"));
+      }
+      return this;
+    }
+
+    /** Same as {@link #methodOptionsFrom(ServiceDescriptor...)} for bound services. */
+    public Builder methodOptionsFrom(ServerServiceDefinition... services) {
+      for (ServerServiceDefinition s : services) {
+        this.services.add(requireNonNull(s, "service").getServiceDescriptor());
+      }
+      return this;
+    }
+
+    /**
+     * Compiles the combined policy.
+     *
+     * @throws IllegalStateException if no source was configured, the policy file cannot be read or
+     *     is invalid, or the sources conflict; the message says what to fix
+     */
+    public AuthorizationServerInterceptor build() {
+      if (policy == null && policyFile == null && services.isEmpty()) {
+        throw new IllegalStateException(
+            "nothing to enforce: set policy(...), policyFile(...) or methodOptionsFrom(...)");
+      }
+      Policy filePolicy = null;
+      byte[] content = null;
+      if (policyFile != null) {
+        try {
+          content = Files.readAllBytes(policyFile);
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot read policy file " + policyFile, e);
+        }
+      }
+      try {
+        if (policyFile != null && content != null) {
+          filePolicy = AuthorizationPolicy.parseFile(policyFile, content);
+        }
+        PolicyPlan plan = compile(policy == null ? null : policy.toProto(), filePolicy, services);
+        return new AuthorizationServerInterceptor(this, plan, content);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException("invalid authorization policy: " + e.getMessage(), e);
+      }
+    }
+  }
+}
