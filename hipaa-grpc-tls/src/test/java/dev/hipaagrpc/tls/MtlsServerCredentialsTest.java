@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -16,16 +22,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * One mTLS server with the defaults (NIST profile, client certificate required, CRLs), attacked by
+ * every kind of client the issue lists; after each refusal a good client still gets served.
+ */
 class MtlsServerCredentialsTest {
 
   private static final DevPki PKI = DevPki.create();
   private static final String CLIENT_ID = PKI.spiffeId("ns/clinic/sa/frontend");
+  private static DevPki.Credential revoked;
   private static Server server;
 
   @TempDir static Path dir;
 
   @BeforeAll
   static void startServer() {
+    revoked = PKI.revokedClient(PKI.spiffeId("ns/clinic/sa/stolen"));
     DevPki.PemFiles files = PKI.server().writePem(dir, "server");
     Path ca = PKI.writeTrustBundle(dir.resolve("ca.pem"));
     Path crl = PKI.writeCrls(dir.resolve("crl.pem"));
@@ -61,6 +73,38 @@ class MtlsServerCredentialsTest {
     }
   }
 
+  /**
+   * A client that does not go through our builder (so it can present what our builder would refuse,
+   * like an expired certificate): plain grpc-netty with the JDK's defaults.
+   */
+  private static String callWithRawNettyClient(DevPki.Credential client) throws Exception {
+    SslContext ctx =
+        GrpcSslContexts.configure(
+                io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .keyManager(client.privateKey(), client.chain())
+                    .trustManager(PKI.rootCertificate()),
+                SslProvider.JDK)
+            .build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("localhost", server.getPort()).sslContext(ctx).build();
+    try {
+      return Echo.call(channel, "hello");
+    } finally {
+      Echo.shutdown(channel);
+    }
+  }
+
+  private static void assertUnavailable(ThrowingCall call) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  interface ThrowingCall {
+    void run() throws Exception;
+  }
+
   private static void assertServerStillServes() throws InterruptedException {
     assertThat(callWith(clientCreds(PKI.client(CLIENT_ID)), "still here")).isEqualTo("still here");
   }
@@ -71,12 +115,91 @@ class MtlsServerCredentialsTest {
   }
 
   @Test
+  void call_rawNettyClientWithValidCertificate_succeeds() throws Exception {
+    // Control for the raw-client tests below: the raw client itself works.
+    assertThat(callWithRawNettyClient(PKI.client(CLIENT_ID))).isEqualTo("hello");
+  }
+
+  @Test
   void call_noClientCertificate_failsUnavailable() throws InterruptedException {
-    assertThatThrownBy(() -> callWith(clientCreds(null), "hello"))
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertUnavailable(() -> callWith(clientCreds(null), "hello"));
     assertServerStillServes();
+  }
+
+  @Test
+  void call_certificateFromOtherCa_failsUnavailable() throws InterruptedException {
+    assertUnavailable(() -> callWithRawNettyClient(PKI.foreign().client(CLIENT_ID)));
+    assertServerStillServes();
+  }
+
+  @Test
+  void call_expiredCertificate_failsUnavailable() throws InterruptedException {
+    assertUnavailable(() -> callWithRawNettyClient(PKI.expiredClient(CLIENT_ID)));
+    assertServerStillServes();
+  }
+
+  @Test
+  void call_notYetValidCertificate_failsUnavailable() throws InterruptedException {
+    assertUnavailable(() -> callWithRawNettyClient(PKI.notYetValidClient(CLIENT_ID)));
+    assertServerStillServes();
+  }
+
+  @Test
+  void call_revokedCertificate_failsUnavailable() throws InterruptedException {
+    assertUnavailable(() -> callWithRawNettyClient(revoked));
+    assertServerStillServes();
+  }
+
+  @Test
+  void call_plaintextClient_failsUnavailable() throws InterruptedException {
+    assertUnavailable(() -> callWith(InsecureChannelCredentials.create(), "hello"));
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_rawHelloWithApprovedSuite_getsServerHello() throws IOException {
+    // Control: the hand-built hello is well-formed, so the refusals below mean something.
+    RawClientHello.Result r =
+        RawClientHello.send(
+            server.getPort(), RawClientHello.TLS_1_2, RawClientHello.ECDHE_ECDSA_GCM);
+    assertThat(r.answer()).isEqualTo(RawClientHello.Answer.SERVER_HELLO);
+  }
+
+  @Test
+  void handshake_tls11Only_refusedWithoutServerHello() throws Exception {
+    int[] suites = {0xC009, 0xC013, 0xC02B};
+    RawClientHello.Result r = RawClientHello.send(server.getPort(), RawClientHello.TLS_1_1, suites);
+    assertRefused(r);
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_tls12CbcOnly_refusedWithoutServerHello() throws Exception {
+    assertRefused(
+        RawClientHello.send(server.getPort(), RawClientHello.TLS_1_2, RawClientHello.CBC_SUITES));
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_tls12StaticRsaOnly_refusedWithoutServerHello() throws Exception {
+    assertRefused(
+        RawClientHello.send(
+            server.getPort(), RawClientHello.TLS_1_2, RawClientHello.STATIC_RSA_SUITES));
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_tls12ChaChaOnly_refusedByNistProfile() throws Exception {
+    assertRefused(
+        RawClientHello.send(server.getPort(), RawClientHello.TLS_1_2, RawClientHello.CHACHA_TLS12));
+    assertServerStillServes();
+  }
+
+  private static void assertRefused(RawClientHello.Result r) {
+    assertThat(r.answer()).isNotEqualTo(RawClientHello.Answer.SERVER_HELLO);
+    if (r.answer() == RawClientHello.Answer.ALERT) {
+      assertThat(r.alertLevel()).as("fatal alert").isEqualTo(2);
+    }
   }
 
   @Test

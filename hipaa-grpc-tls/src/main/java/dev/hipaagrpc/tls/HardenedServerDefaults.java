@@ -1,0 +1,255 @@
+package dev.hipaagrpc.tls;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.ServerInterceptor;
+import io.grpc.netty.NettyServerBuilder;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Safe resource limits for a grpc-java Netty server: the mitigations for HTTP/2 rapid reset
+ * (CVE-2023-44487), oversized headers, connection hoarding and endless calls, several of which
+ * grpc-java leaves unlimited by default.
+ *
+ * <pre>{@code
+ * NettyServerBuilder builder = NettyServerBuilder.forPort(8443, creds);
+ * HardenedServerDefaults.create().applyTo(builder);
+ * }</pre>
+ *
+ * <table>
+ *   <caption>Defaults (grpc-java's own default in brackets)</caption>
+ *   <tr><td>max inbound message size</td><td>4 MiB [4 MiB]</td></tr>
+ *   <tr><td>max inbound metadata size</td><td>8 KiB, hard limit 16 KiB [8 KiB soft / 32 KiB]</td></tr>
+ *   <tr><td>max concurrent calls per connection</td><td>100 [unlimited]</td></tr>
+ *   <tr><td>max RST_STREAM frames per window</td><td>200 per 10 s [unlimited]</td></tr>
+ *   <tr><td>TLS handshake timeout</td><td>10 s [120 s]</td></tr>
+ *   <tr><td>server keepalive ping interval / timeout</td><td>5 min / 20 s [2 h / 20 s]</td></tr>
+ *   <tr><td>min client keepalive interval (permitKeepAliveTime)</td><td>1 min, not without
+ *       calls [5 min]</td></tr>
+ *   <tr><td>max connection idle</td><td>15 min [unlimited]</td></tr>
+ *   <tr><td>max connection age / grace</td><td>1 h / 5 min [unlimited]</td></tr>
+ *   <tr><td>cap on a call's deadline</td><td>5 min, also applied to calls without a deadline
+ *       [none]</td></tr>
+ * </table>
+ *
+ * <p>The connection age limit also bounds how long a connection keeps the certificates it was
+ * established with, so rotated or revoked certificates leave service within an hour.
+ *
+ * <p>Every value is overridable through {@link #newBuilder()}. Thread-safe (immutable).
+ */
+public final class HardenedServerDefaults {
+
+  private final int maxInboundMessageSize;
+  private final int maxInboundMetadataSize;
+  private final int maxInboundMetadataHardSize;
+  private final int maxConcurrentCallsPerConnection;
+  private final int maxRstFrames;
+  private final Duration maxRstWindow;
+  private final Duration handshakeTimeout;
+  private final Duration keepAliveTime;
+  private final Duration keepAliveTimeout;
+  private final Duration permitKeepAliveTime;
+  private final Duration maxConnectionIdle;
+  private final Duration maxConnectionAge;
+  private final Duration maxConnectionAgeGrace;
+  private final Duration maxCallDuration;
+  private final @Nullable ScheduledExecutorService deadlineScheduler;
+
+  private HardenedServerDefaults(Builder b) {
+    this.maxInboundMessageSize = b.maxInboundMessageSize;
+    this.maxInboundMetadataSize = b.maxInboundMetadataSize;
+    this.maxInboundMetadataHardSize = Math.max(b.maxInboundMetadataSize, b.maxInboundMetadataHard);
+    this.maxConcurrentCallsPerConnection = b.maxConcurrentCallsPerConnection;
+    this.maxRstFrames = b.maxRstFrames;
+    this.maxRstWindow = b.maxRstWindow;
+    this.handshakeTimeout = b.handshakeTimeout;
+    this.keepAliveTime = b.keepAliveTime;
+    this.keepAliveTimeout = b.keepAliveTimeout;
+    this.permitKeepAliveTime = b.permitKeepAliveTime;
+    this.maxConnectionIdle = b.maxConnectionIdle;
+    this.maxConnectionAge = b.maxConnectionAge;
+    this.maxConnectionAgeGrace = b.maxConnectionAgeGrace;
+    this.maxCallDuration = b.maxCallDuration;
+    this.deadlineScheduler = b.deadlineScheduler;
+  }
+
+  /** Returns the defaults listed above. */
+  public static HardenedServerDefaults create() {
+    return newBuilder().build();
+  }
+
+  /** Returns a builder starting from the defaults listed above. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Applies every limit to {@code builder} and installs the deadline cap as a server interceptor
+   * (it runs outside interceptors added to the builder before this call and inside those added
+   * after). Returns the builder.
+   */
+  public NettyServerBuilder applyTo(NettyServerBuilder builder) {
+    requireNonNull(builder, "builder");
+    builder
+        .maxInboundMessageSize(maxInboundMessageSize)
+        .maxInboundMetadataSize(maxInboundMetadataSize, maxInboundMetadataHardSize)
+        .maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
+        .maxRstFramesPerWindow(maxRstFrames, toSecondsAtLeastOne(maxRstWindow))
+        .keepAliveTime(keepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(permitKeepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(false)
+        .maxConnectionIdle(maxConnectionIdle.toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAge(maxConnectionAge.toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(maxConnectionAgeGrace.toNanos(), TimeUnit.NANOSECONDS);
+    builder.handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    builder.intercept(deadlineCap());
+    return builder;
+  }
+
+  /**
+   * The interceptor that caps call duration, for servers that install interceptors per service
+   * rather than through {@link #applyTo}.
+   */
+  public ServerInterceptor deadlineCap() {
+    return new DeadlineCapServerInterceptor(maxCallDuration.toNanos(), deadlineScheduler);
+  }
+
+  private static int toSecondsAtLeastOne(Duration d) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toSeconds()));
+  }
+
+  /** Configures {@link HardenedServerDefaults}. Not thread-safe. */
+  public static final class Builder {
+    private int maxInboundMessageSize = 4 * 1024 * 1024;
+    private int maxInboundMetadataSize = 8 * 1024;
+    private int maxInboundMetadataHard = 16 * 1024;
+    private int maxConcurrentCallsPerConnection = 100;
+    private int maxRstFrames = 200;
+    private Duration maxRstWindow = Duration.ofSeconds(10);
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private Duration keepAliveTime = Duration.ofMinutes(5);
+    private Duration keepAliveTimeout = Duration.ofSeconds(20);
+    private Duration permitKeepAliveTime = Duration.ofMinutes(1);
+    private Duration maxConnectionIdle = Duration.ofMinutes(15);
+    private Duration maxConnectionAge = Duration.ofHours(1);
+    private Duration maxConnectionAgeGrace = Duration.ofMinutes(5);
+    private Duration maxCallDuration = Duration.ofMinutes(5);
+    private @Nullable ScheduledExecutorService deadlineScheduler;
+
+    private Builder() {}
+
+    /** Largest request message accepted, in bytes (default 4 MiB). */
+    public Builder maxInboundMessageSize(int bytes) {
+      this.maxInboundMessageSize = positive(bytes, "maxInboundMessageSize");
+      return this;
+    }
+
+    /**
+     * Largest request metadata (headers) accepted, in bytes (default 8 KiB; requests between this
+     * and the hard limit of 16 KiB, or twice this if larger, are refused with a status rather than
+     * a connection error).
+     */
+    public Builder maxInboundMetadataSize(int bytes) {
+      this.maxInboundMetadataSize = positive(bytes, "maxInboundMetadataSize");
+      this.maxInboundMetadataHard = Math.max(16 * 1024, bytes * 2 > 0 ? bytes * 2 : bytes);
+      return this;
+    }
+
+    /** Most concurrent calls on one connection (default 100). */
+    public Builder maxConcurrentCallsPerConnection(int calls) {
+      this.maxConcurrentCallsPerConnection = positive(calls, "maxConcurrentCallsPerConnection");
+      return this;
+    }
+
+    /**
+     * Most RST_STREAM frames a client may send per window before the connection is closed (default
+     * 200 per 10 seconds): the HTTP/2 rapid-reset mitigation. The window is rounded to whole
+     * seconds.
+     */
+    public Builder maxRstFramesPerWindow(int frames, Duration window) {
+      this.maxRstFrames = positive(frames, "frames");
+      this.maxRstWindow = positive(window, "window");
+      return this;
+    }
+
+    /** Time a client has to finish the TLS handshake (default 10 s). */
+    public Builder handshakeTimeout(Duration timeout) {
+      this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+      return this;
+    }
+
+    /** How often the server pings an idle connection, and how long it waits (5 min / 20 s). */
+    public Builder keepAlive(Duration time, Duration timeout) {
+      this.keepAliveTime = positive(time, "time");
+      this.keepAliveTimeout = positive(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * The most frequent client keepalive pings tolerated (default one per minute, and none without
+     * active calls); more frequent pings close the connection (ping-flood defence).
+     */
+    public Builder permitKeepAliveTime(Duration time) {
+      this.permitKeepAliveTime = positive(time, "permitKeepAliveTime");
+      return this;
+    }
+
+    /** Closes connections idle this long (default 15 min). */
+    public Builder maxConnectionIdle(Duration idle) {
+      this.maxConnectionIdle = positive(idle, "maxConnectionIdle");
+      return this;
+    }
+
+    /**
+     * Closes connections this old, after letting calls finish for {@code grace} (default 1 h / 5
+     * min). Clients reconnect transparently, with a fresh handshake.
+     */
+    public Builder maxConnectionAge(Duration age, Duration grace) {
+      this.maxConnectionAge = positive(age, "age");
+      this.maxConnectionAgeGrace = positive(grace, "grace");
+      return this;
+    }
+
+    /**
+     * The longest a call may run, whatever deadline the client asked for (default 5 min); calls
+     * that reach it end with {@code DEADLINE_EXCEEDED}. Size it for your longest stream.
+     */
+    public Builder maxCallDuration(Duration duration) {
+      this.maxCallDuration = positive(duration, "maxCallDuration");
+      return this;
+    }
+
+    /**
+     * The timer for the call-duration cap (default: one shared daemon thread). The executor is not
+     * shut down by this library.
+     */
+    public Builder deadlineScheduler(ScheduledExecutorService scheduler) {
+      this.deadlineScheduler = requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Builds the immutable settings. */
+    public HardenedServerDefaults build() {
+      return new HardenedServerDefaults(this);
+    }
+
+    private static int positive(int value, String name) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(name + " must be positive");
+      }
+      return value;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive");
+      }
+      return value;
+    }
+  }
+}

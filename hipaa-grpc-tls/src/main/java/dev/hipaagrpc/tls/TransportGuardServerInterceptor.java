@@ -1,0 +1,153 @@
+package dev.hipaagrpc.tls;
+
+import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.SecurityContext;
+import io.grpc.Attributes;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLSession;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refuses every call that did not arrive over TLS 1.3 or 1.2 with privacy and integrity, so a
+ * plaintext port opened by mistake serves nothing; and records the TLS peer's identity for the
+ * layers inside it.
+ *
+ * <p>A refused call is closed with {@code UNAUTHENTICATED} and the fixed description {@code
+ * "Transport security required (correlation id: <id>)"}; the call facts get the failure code
+ * {@value #FAILURE_CODE} so the audit layer records why. An accepted call whose peer presented a
+ * client certificate gets {@link CallFacts#peer(PeerIdentity)}: the SPIFFE ID, DNS SANs and SHA-256
+ * of the <em>leaf</em> certificate (computed once per TLS session and cached in it).
+ *
+ * <p>Place it right after audit in the canonical order ({@code correlation -> audit -> transport
+ * guard -> authentication -> ...}); it also works alone. The in-process transport has no TLS and is
+ * refused unless {@link Builder#allowInProcessTransport()} is set (for tests).
+ *
+ * <p>Thread-safe.
+ */
+public final class TransportGuardServerInterceptor implements ServerInterceptor {
+
+  /** The failure code recorded in {@link CallFacts#authenticationFailure()}. */
+  public static final String FAILURE_CODE = "insecure_transport";
+
+  private static final Logger logger =
+      LoggerFactory.getLogger(TransportGuardServerInterceptor.class);
+  private static final String PEER_KEY = "dev.hipaagrpc.tls.PeerIdentity";
+  private static final Object NO_PEER = new Object();
+
+  private final boolean allowInProcess;
+  private final AtomicBoolean warned = new AtomicBoolean();
+
+  private TransportGuardServerInterceptor(boolean allowInProcess) {
+    this.allowInProcess = allowInProcess;
+  }
+
+  /** Returns a guard that accepts only TLS 1.3/1.2 transports. */
+  public static TransportGuardServerInterceptor create() {
+    return new TransportGuardServerInterceptor(false);
+  }
+
+  /** Returns a builder, for the in-process test opt-in. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context ctx = SecurityContext.withCallFacts(Context.current());
+    CallFacts facts = SecurityContext.callFacts(ctx);
+    Attributes attributes = call.getAttributes();
+    SSLSession session = attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (session != null) {
+      if (call.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY
+          || !TlsProfile.PROTOCOLS.contains(session.getProtocol())) {
+        return refuse(call, facts);
+      }
+      PeerIdentity peer = peerOf(session);
+      if (peer != null) {
+        facts.peer(peer);
+      }
+    } else if (!(allowInProcess && isInProcess(call, attributes))) {
+      return refuse(call, facts);
+    }
+    return Contexts.interceptCall(ctx, call, headers, next);
+  }
+
+  private static boolean isInProcess(ServerCall<?, ?> call, Attributes attributes) {
+    // The in-process transport reports PRIVACY_AND_INTEGRITY and a non-IP address; a network
+    // transport without TLS reports NONE and an InetSocketAddress.
+    SocketAddress remote = attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    return call.getSecurityLevel() == SecurityLevel.PRIVACY_AND_INTEGRITY
+        && remote != null
+        && !(remote instanceof InetSocketAddress)
+        && remote.getClass().getName().equals("io.grpc.inprocess.InProcessSocketAddress");
+  }
+
+  private static @Nullable PeerIdentity peerOf(SSLSession session) {
+    Object cached = session.getValue(PEER_KEY);
+    if (cached instanceof PeerIdentity p) {
+      return p;
+    }
+    if (cached == NO_PEER) {
+      return null;
+    }
+    PeerIdentity peer = PeerIdentity.fromSession(session);
+    session.putValue(PEER_KEY, peer != null ? peer : NO_PEER);
+    return peer;
+  }
+
+  private <ReqT, RespT> ServerCall.Listener<ReqT> refuse(
+      ServerCall<ReqT, RespT> call, CallFacts facts) {
+    facts.authenticationFailure(FAILURE_CODE);
+    if (warned.compareAndSet(false, true)) {
+      logger.warn(
+          "Refused a call that did not arrive over TLS (correlation id: {}); is a plaintext port"
+              + " open? Further refusals are logged at DEBUG",
+          facts.correlationId());
+    } else {
+      logger.debug(
+          "Refused a call that did not arrive over TLS (correlation id: {})",
+          facts.correlationId());
+    }
+    call.close(
+        Status.UNAUTHENTICATED.withDescription(
+            "Transport security required (correlation id: " + facts.correlationId() + ")"),
+        new Metadata());
+    return new ServerCall.Listener<ReqT>() {};
+  }
+
+  /** Configures a {@link TransportGuardServerInterceptor}. Not thread-safe. */
+  public static final class Builder {
+    private boolean allowInProcess;
+
+    private Builder() {}
+
+    /**
+     * Accepts calls over grpc's in-process transport (which never leaves the JVM) without TLS, for
+     * tests that stack the interceptors in-process. Network calls still need TLS. Default off.
+     */
+    public Builder allowInProcessTransport() {
+      this.allowInProcess = true;
+      return this;
+    }
+
+    /** Builds the guard. */
+    public TransportGuardServerInterceptor build() {
+      return new TransportGuardServerInterceptor(allowInProcess);
+    }
+  }
+}

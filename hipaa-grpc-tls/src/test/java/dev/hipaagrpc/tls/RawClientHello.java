@@ -1,0 +1,156 @@
+package dev.hipaagrpc.tls;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+
+/**
+ * A hand-built TLS ClientHello sent over a raw loopback socket. The JDK's own client refuses to
+ * offer TLS 1.1, CBC-only or static-RSA-only hellos under its default security properties, which
+ * would make a refusal test prove nothing; this sends exactly the bytes we choose.
+ */
+final class RawClientHello {
+
+  static final int TLS_1_1 = 0x0302;
+  static final int TLS_1_2 = 0x0303;
+
+  static final int[] CBC_SUITES = {
+    0xC023, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
+    0xC024, // TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
+    0xC009, // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+    0xC00A, // TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
+    0xC027, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+    0xC013, // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+  };
+
+  static final int[] STATIC_RSA_SUITES = {
+    0x009C, // TLS_RSA_WITH_AES_128_GCM_SHA256
+    0x009D, // TLS_RSA_WITH_AES_256_GCM_SHA384
+    0x002F, // TLS_RSA_WITH_AES_128_CBC_SHA
+    0x0035, // TLS_RSA_WITH_AES_256_CBC_SHA
+  };
+
+  static final int[] ECDHE_ECDSA_GCM = {
+    0xC02B, // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+  };
+
+  static final int[] CHACHA_TLS12 = {
+    0xCCA9, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+  };
+
+  /** What the server answered. */
+  enum Answer {
+    SERVER_HELLO,
+    ALERT,
+    CLOSED
+  }
+
+  record Result(Answer answer, int alertLevel, int alertDescription) {}
+
+  private RawClientHello() {}
+
+  /** Sends a ClientHello with {@code version} and {@code suites} and reads the first answer. */
+  static Result send(int port, int version, int[] suites) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      // A safety net against a hung test, not a timing assertion.
+      socket.setSoTimeout(15_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(record(clientHello(version, suites)));
+      out.flush();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      int type;
+      try {
+        type = in.read();
+      } catch (SocketException e) {
+        return new Result(Answer.CLOSED, -1, -1);
+      }
+      if (type < 0) {
+        return new Result(Answer.CLOSED, -1, -1);
+      }
+      try {
+        in.readUnsignedShort(); // record version
+        int length = in.readUnsignedShort();
+        byte[] body = new byte[length];
+        in.readFully(body);
+        if (type == 0x15) {
+          return new Result(Answer.ALERT, body[0] & 0xff, body[1] & 0xff);
+        }
+        if (type == 0x16 && body.length > 0 && body[0] == 0x02) {
+          return new Result(Answer.SERVER_HELLO, -1, -1);
+        }
+        throw new IOException("unexpected TLS record type " + type);
+      } catch (EOFException | SocketException e) {
+        return new Result(Answer.CLOSED, -1, -1);
+      }
+    }
+  }
+
+  private static byte[] record(byte[] handshake) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.write(0x16);
+    u16(b, 0x0301);
+    u16(b, handshake.length);
+    b.writeBytes(handshake);
+    return b.toByteArray();
+  }
+
+  private static byte[] clientHello(int version, int[] suites) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    u16(body, version);
+    byte[] random = new byte[32];
+    new SecureRandom().nextBytes(random);
+    body.writeBytes(random);
+    body.write(0); // empty session id
+    u16(body, suites.length * 2);
+    for (int s : suites) {
+      u16(body, s);
+    }
+    body.write(1); // one compression method
+    body.write(0); // null
+    ByteArrayOutputStream ext = new ByteArrayOutputStream();
+    // server_name: localhost
+    byte[] host = "localhost".getBytes(StandardCharsets.US_ASCII);
+    ByteArrayOutputStream sni = new ByteArrayOutputStream();
+    u16(sni, host.length + 3);
+    sni.write(0);
+    u16(sni, host.length);
+    sni.writeBytes(host);
+    extension(ext, 0x0000, sni.toByteArray());
+    // supported_groups: secp256r1, secp384r1
+    extension(ext, 0x000a, new byte[] {0, 4, 0, 0x17, 0, 0x18});
+    // ec_point_formats: uncompressed
+    extension(ext, 0x000b, new byte[] {1, 0});
+    // signature_algorithms: ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256
+    extension(ext, 0x000d, new byte[] {0, 6, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01});
+    // ALPN: h2
+    extension(ext, 0x0010, new byte[] {0, 3, 2, 'h', '2'});
+    byte[] extensions = ext.toByteArray();
+    u16(body, extensions.length);
+    body.writeBytes(extensions);
+    byte[] b = body.toByteArray();
+    ByteArrayOutputStream hs = new ByteArrayOutputStream();
+    hs.write(0x01); // client_hello
+    hs.write((b.length >> 16) & 0xff);
+    u16(hs, b.length & 0xffff);
+    hs.writeBytes(b);
+    return hs.toByteArray();
+  }
+
+  private static void extension(ByteArrayOutputStream out, int type, byte[] data) {
+    u16(out, type);
+    u16(out, data.length);
+    out.writeBytes(data);
+  }
+
+  private static void u16(ByteArrayOutputStream out, int v) {
+    out.write((v >> 8) & 0xff);
+    out.write(v & 0xff);
+  }
+}
