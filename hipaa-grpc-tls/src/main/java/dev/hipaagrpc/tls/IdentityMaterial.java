@@ -323,6 +323,11 @@ public final class IdentityMaterial {
       recent[(int) (next.generation % RETAINED)] = next;
       current = next;
     }
+    reloader.changed();
+  }
+
+  void onChange(Runnable hook) {
+    reloader.onChange(hook);
   }
 
   private record Loaded(PrivateKey key, List<X509Certificate> chain) {}

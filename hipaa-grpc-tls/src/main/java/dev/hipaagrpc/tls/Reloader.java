@@ -17,6 +17,22 @@ final class Reloader {
   private static final Logger logger = LoggerFactory.getLogger(Reloader.class);
 
   private final List<RotationListener> listeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> changeHooks = new CopyOnWriteArrayList<>();
+
+  /** Runs {@code hook} after every change of material, reloaded or updated. */
+  void onChange(Runnable hook) {
+    changeHooks.add(hook);
+  }
+
+  void changed() {
+    for (Runnable hook : changeHooks) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        logger.warn("Change hook threw; ignored", e);
+      }
+    }
+  }
 
   void addListener(RotationListener listener) {
     listeners.add(listener);

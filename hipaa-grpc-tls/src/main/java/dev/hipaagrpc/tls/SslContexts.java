@@ -10,10 +10,13 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Enumeration;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSessionContext;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +65,9 @@ final class SslContexts {
       b.trustManager(new DelegatingTrustManager(trust, revocation, false, List.of()));
     }
     b.clientAuth(clientAuth);
-    return build(b, profile, protocols, cipherSuites, false);
+    SslContext ctx = build(b, profile, protocols, cipherSuites, false);
+    flushSessionsOnChange(ctx, identity, trust);
+    return ctx;
   }
 
   static SslContext client(
@@ -79,7 +84,34 @@ final class SslContexts {
       b.keyManager(new DelegatingKeyManager(identity));
     }
     b.endpointIdentificationAlgorithm("HTTPS");
-    return build(b, profile, protocols, cipherSuites, true);
+    SslContext ctx = build(b, profile, protocols, cipherSuites, true);
+    flushSessionsOnChange(ctx, identity, trust);
+    return ctx;
+  }
+
+  /**
+   * A resumed TLS session skips certificate validation and keeps the certificates of its first
+   * handshake. After a rotation (or a new CRL), drop cached sessions so the next connection does a
+   * full handshake with the new material.
+   */
+  private static void flushSessionsOnChange(
+      SslContext ctx, @Nullable IdentityMaterial identity, @Nullable TrustMaterial trust) {
+    Runnable flush = () -> invalidateAll(ctx.sessionContext());
+    if (identity != null) {
+      identity.onChange(flush);
+    }
+    if (trust != null) {
+      trust.onChange(flush);
+    }
+  }
+
+  static void invalidateAll(SSLSessionContext sessions) {
+    for (Enumeration<byte[]> ids = sessions.getIds(); ids.hasMoreElements(); ) {
+      SSLSession s = sessions.getSession(ids.nextElement());
+      if (s != null) {
+        s.invalidate();
+      }
+    }
   }
 
   private static SslContext build(

@@ -164,6 +164,11 @@ public final class TrustMaterial {
    */
   public synchronized void update(List<X509Certificate> trustedCertificates, List<X509CRL> crls) {
     current = checked(current.generation + 1, trustedCertificates, crls, clock);
+    reloader.changed();
+  }
+
+  void onChange(Runnable hook) {
+    reloader.onChange(hook);
   }
 
   /**
@@ -204,6 +209,7 @@ public final class TrustMaterial {
     loadedDigest = d;
     refusedDigest = null;
     current = next;
+    reloader.changed();
     reloader.reloaded("trust", bundle);
     return true;
   }
