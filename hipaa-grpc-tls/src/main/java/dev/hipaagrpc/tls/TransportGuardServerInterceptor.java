@@ -81,20 +81,19 @@ public final class TransportGuardServerInterceptor implements ServerInterceptor 
       if (peer != null) {
         facts.peer(peer);
       }
-    } else if (!(allowInProcess && isInProcess(call, attributes))) {
+    } else if (!(allowInProcess && isInProcess(attributes))) {
       return refuse(call, facts);
     }
     return Contexts.interceptCall(ctx, call, headers, next);
   }
 
-  private static boolean isInProcess(ServerCall<?, ?> call, Attributes attributes) {
-    // The in-process transport reports PRIVACY_AND_INTEGRITY and a non-IP address; a network
-    // transport without TLS reports NONE and an InetSocketAddress.
+  private static boolean isInProcess(Attributes attributes) {
+    // Server-side in-process calls carry no security level; recognise the transport by its
+    // address type, which only grpc-inprocess creates. Network transports use InetSocketAddress.
     SocketAddress remote = attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    return call.getSecurityLevel() == SecurityLevel.PRIVACY_AND_INTEGRITY
-        && remote != null
+    return remote != null
         && !(remote instanceof InetSocketAddress)
-        && remote.getClass().getName().equals("io.grpc.inprocess.InProcessSocketAddress");
+        && remote.getClass().getName().startsWith("io.grpc.inprocess.");
   }
 
   private static @Nullable PeerIdentity peerOf(SSLSession session) {
