@@ -245,7 +245,7 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
 
     for (PolicyRule deny : method.denies) {
       if (deny.matches(principal, purpose)) {
-        return refuse(call, facts, policy, deny.id, Status.PERMISSION_DENIED, DENIED);
+        return refuse(call, facts, deny.decision, Status.PERMISSION_DENIED, DENIED);
       }
     }
     PolicyRule allow = null;
@@ -262,7 +262,7 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     AccessDecision decision;
     boolean patientCheck = false;
     if (allow != null && smartOk) {
-      decision = AccessDecision.allow(allow.id, policy.version);
+      decision = allow.decision;
       patientCheck =
           method.patientField != null
               && (smart & HOLDS_PATIENT) != 0
@@ -270,8 +270,11 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     } else {
       String reason = single(headers, BREAK_GLASS_KEY);
       if (reason == null) {
-        String rule = allow != null ? RULE_SMART_SCOPE : AccessDecision.DEFAULT_DENY_RULE;
-        return refuse(call, facts, policy, rule, Status.PERMISSION_DENIED, DENIED);
+        AccessDecision denial =
+            allow != null
+                ? AccessDecision.deny(RULE_SMART_SCOPE, policy.version)
+                : policy.defaultDeny;
+        return refuse(call, facts, denial, Status.PERMISSION_DENIED, DENIED);
       }
       PolicyRule glass = method.breakGlassRule;
       if (glass == null
@@ -298,7 +301,11 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     }
     facts.decision(decision);
     if (!method.checksMessages()) {
-      return Contexts.interceptCall(ctx, call, headers, next);
+      // When an outer layer already made this context current, it also restores it around every
+      // listener callback: no need to wrap again.
+      return ctx.equals(Context.current())
+          ? next.startCall(call, headers)
+          : Contexts.interceptCall(ctx, call, headers, next);
     }
     AuthorizationGuardedCall<ReqT, RespT> guarded = new AuthorizationGuardedCall<>(call);
     ServerCall.Listener<ReqT> delegate = Contexts.interceptCall(ctx, guarded, headers, next);
@@ -321,13 +328,22 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
       String ruleId,
       Status status,
       String description) {
-    facts.decision(AccessDecision.deny(ruleId, policy.version));
+    return refuse(call, facts, AccessDecision.deny(ruleId, policy.version), status, description);
+  }
+
+  private static <ReqT> ServerCall.Listener<ReqT> refuse(
+      ServerCall<ReqT, ?> call,
+      CallFacts facts,
+      AccessDecision decision,
+      Status status,
+      String description) {
+    facts.decision(decision);
     if (logger.isDebugEnabled()) {
       logger.debug(
           "access denied: method={} rule={} policyVersion={} correlationId={}",
           call.getMethodDescriptor().getFullMethodName(),
-          ruleId,
-          policy.version,
+          decision.ruleId(),
+          decision.policyVersion(),
           facts.correlationId());
     }
     call.close(status.withDescription(describe(description, facts)), new Metadata());

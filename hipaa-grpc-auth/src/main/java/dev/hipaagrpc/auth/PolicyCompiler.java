@@ -135,7 +135,7 @@ final class PolicyCompiler {
                     .addAllPurposes(access.getPurposesList())
                     .setAllowBreakGlass(access.getAllowBreakGlass())
                     .build();
-            addRule(rule, where, rules, ruleMethods, ruleIds, known, describedServices);
+            addRule(rule, version, where, rules, ruleMethods, ruleIds, known, describedServices);
           }
         }
         String patient = markedField(m.getInputType(), PolicyProto.patientId, full, "patient_id");
@@ -163,6 +163,7 @@ final class PolicyCompiler {
       for (Rule rule : policy.getRulesList()) {
         addRule(
             rule,
+            version,
             source.label + " rule '" + rule.getId() + "'",
             rules,
             ruleMethods,
@@ -300,6 +301,7 @@ final class PolicyCompiler {
 
   private static void addRule(
       Rule rule,
+      String version,
       String where,
       List<PolicyRule> rules,
       Map<PolicyRule, List<String>> ruleMethods,
@@ -364,6 +366,7 @@ final class PolicyCompiler {
     PolicyRule compiled =
         new PolicyRule(
             rule.getId(),
+            version,
             deny,
             rule.getAllowBreakGlass(),
             roles,

@@ -1,5 +1,6 @@
 package dev.hipaagrpc.auth;
 
+import dev.hipaagrpc.core.AccessDecision;
 import io.grpc.MethodDescriptor;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +18,7 @@ final class PolicyPlan {
   final Set<String> breakGlassScopes;
   final Set<String> breakGlassReasons;
   final int ruleCount;
+  final AccessDecision defaultDeny;
 
   PolicyPlan(
       String version,
@@ -33,6 +35,7 @@ final class PolicyPlan {
     this.breakGlassScopes = Set.copyOf(breakGlassScopes);
     this.breakGlassReasons = Set.copyOf(breakGlassReasons);
     this.ruleCount = ruleCount;
+    this.defaultDeny = AccessDecision.deny(AccessDecision.DEFAULT_DENY_RULE, version);
   }
 
   PolicyMethodPlan lookup(MethodDescriptor<?, ?> method) {

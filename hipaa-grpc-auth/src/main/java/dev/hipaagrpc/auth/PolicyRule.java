@@ -1,6 +1,7 @@
 package dev.hipaagrpc.auth;
 
 import dev.hipaagrpc.auth.proto.CallerKind;
+import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.Principal;
 import java.util.List;
 import java.util.Set;
@@ -12,6 +13,10 @@ final class PolicyRule {
   final String id;
   final boolean deny;
   final boolean allowBreakGlass;
+
+  /** This rule's verdict, made once: decisions are immutable and carry the policy version. */
+  final AccessDecision decision;
+
   private final Set<String> roles;
   private final List<String> scopes;
   private final CallerKind callerKind;
@@ -21,6 +26,7 @@ final class PolicyRule {
 
   PolicyRule(
       String id,
+      String policyVersion,
       boolean deny,
       boolean allowBreakGlass,
       Set<String> roles,
@@ -32,6 +38,8 @@ final class PolicyRule {
     this.id = id;
     this.deny = deny;
     this.allowBreakGlass = allowBreakGlass;
+    this.decision =
+        deny ? AccessDecision.deny(id, policyVersion) : AccessDecision.allow(id, policyVersion);
     this.roles = Set.copyOf(roles);
     this.scopes = List.copyOf(scopes);
     this.callerKind = callerKind;

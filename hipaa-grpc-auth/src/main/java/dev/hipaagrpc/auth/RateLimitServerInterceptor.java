@@ -169,7 +169,10 @@ public final class RateLimitServerInterceptor implements ServerInterceptor {
       return new ServerCall.Listener<ReqT>() {};
     }
     if (wait <= 0) {
-      return Contexts.interceptCall(ctx, call, headers, next);
+      // An outer layer that already made this context current also restores it for callbacks.
+      return ctx.equals(Context.current())
+          ? next.startCall(call, headers)
+          : Contexts.interceptCall(ctx, call, headers, next);
     }
     logger.debug(
         "rate limit exceeded: method={} correlationId={}",
