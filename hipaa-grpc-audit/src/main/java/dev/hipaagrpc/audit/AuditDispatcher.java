@@ -1,0 +1,508 @@
+package dev.hipaagrpc.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves audit events from calls to an {@link AuditSink} through a bounded queue and one writer
+ * thread, under an explicit {@link DeliveryPolicy}.
+ *
+ * <pre>{@code
+ * AuditDispatcher dispatcher = AuditDispatcher.newBuilder(sink)
+ *     .policy(DeliveryPolicy.FAIL_CLOSED)
+ *     .durableBeforeResponse(true)
+ *     .build();
+ * }</pre>
+ *
+ * <p>The writer drains the queue in batches and writes each batch with one {@link AuditSink#write}
+ * call; in durable-before-response mode it then calls {@link AuditSink#sync()} once for the batch
+ * (group commit) and only then releases the calls waiting on those events. A failing sink is
+ * retried with backoff, never skipped: events the queue accepted are not dropped.
+ *
+ * <p>Thread-safe. {@link #close()} stops accepting events, drains the queue (waiting up to the
+ * close timeout for a failing sink), and closes the sink.
+ */
+public final class AuditDispatcher implements Closeable {
+
+  private static final Logger logger = LoggerFactory.getLogger(AuditDispatcher.class);
+
+  private final AuditSink sink;
+  private final DeliveryPolicy policy;
+  private final boolean durable;
+  private final Duration durableTimeout;
+  private final Duration closeTimeout;
+  private final int maxBatch;
+  private final AuditMetrics metrics;
+  private final ArrayBlockingQueue<Entry> queue;
+  private final Thread writer;
+  private final @Nullable EventFactory lossEvents;
+
+  private final AtomicLong lost = new AtomicLong();
+  private final AtomicLong lostReported = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final AtomicLong syncs = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private volatile boolean sinkHealthy = true;
+  private volatile boolean closing;
+  private volatile long lastLossLogNanos;
+
+  private AuditDispatcher(Builder b) {
+    this.sink = b.sink;
+    this.policy = b.policy;
+    this.durable = b.durable;
+    this.durableTimeout = b.durableTimeout;
+    this.closeTimeout = b.closeTimeout;
+    this.maxBatch = b.maxBatch;
+    this.metrics = b.metrics;
+    this.queue = new ArrayBlockingQueue<>(b.capacity);
+    this.lossEvents =
+        policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES
+            ? new EventFactory(new byte[32], java.util.Map.of(), false, Clock.systemUTC())
+            : null;
+    this.writer = b.threadFactory.newThread(this::run);
+    writer.start();
+  }
+
+  /**
+   * Starts a dispatcher for {@code sink}. Defaults: {@link DeliveryPolicy#BLOCK}, queue capacity
+   * 8192, batches of at most 1024, not durable-before-response, durable timeout 10 s, close timeout
+   * 10 s, no metrics, a daemon writer thread named {@code hipaagrpc-audit-writer}.
+   */
+  public static Builder newBuilder(AuditSink sink) {
+    return new Builder(requireNonNull(sink, "sink"));
+  }
+
+  /** The delivery policy. */
+  public DeliveryPolicy policy() {
+    return policy;
+  }
+
+  /** Whether responses wait until their event is durable. */
+  public boolean durableBeforeResponse() {
+    return durable;
+  }
+
+  /** Events waiting to be written. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /** Events discarded so far (shedding mode, or undeliverable at close); 0 otherwise. */
+  public long lostEvents() {
+    return lost.get();
+  }
+
+  /** How many times the sink threw. */
+  public long sinkFailures() {
+    return failures.get();
+  }
+
+  /** Events written to the sink. */
+  public long writtenEvents() {
+    return written.get();
+  }
+
+  /** Syncs performed (each a group commit of one batch). */
+  public long syncBatches() {
+    return syncs.get();
+  }
+
+  /** Calls refused or failed with UNAVAILABLE because their event could not be accepted. */
+  public long refusedCalls() {
+    return refused.get();
+  }
+
+  /** Whether the last write to the sink succeeded. */
+  public boolean sinkHealthy() {
+    return sinkHealthy;
+  }
+
+  /** FAIL_CLOSED admission: whether a new call may start. */
+  boolean admitsCalls() {
+    return !closing && sinkHealthy && queue.remainingCapacity() > 0;
+  }
+
+  void countRefused() {
+    refused.incrementAndGet();
+    metrics.callRefused();
+  }
+
+  /** Offers without waiting or counting; for the event of a call refused at admission. */
+  void offerBestEffort(AuditEvent event) {
+    if (!closing) {
+      queue.offer(new Entry(event, null));
+    }
+  }
+
+  /**
+   * Delivers the event of a call under the policy. Returns whether the call may release its
+   * outcome: false means the call must fail with UNAVAILABLE (FAIL_CLOSED, or durability not
+   * reached in time).
+   */
+  boolean deliver(AuditEvent event) {
+    CompletableFuture<Void> done = durable ? new CompletableFuture<>() : null;
+    Entry entry = new Entry(event, done);
+    boolean accepted;
+    if (closing) {
+      accepted = false;
+    } else {
+      switch (policy) {
+        case BLOCK -> accepted = put(entry, null);
+        case FAIL_CLOSED -> accepted = queue.offer(entry);
+        default -> {
+          accepted = queue.offer(entry);
+          if (!accepted) {
+            recordLoss(1);
+            return true;
+          }
+        }
+      }
+    }
+    if (!accepted) {
+      countRefused();
+      return false;
+    }
+    if (done == null) {
+      return true;
+    }
+    try {
+      done.get(durableTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // fall through: the event stays queued and will be written, but not in time for this call.
+    }
+    countRefused();
+    return false;
+  }
+
+  /**
+   * Delivers an event that no call waits on (a cancellation). Blocks up to the durable timeout
+   * under every policy but shedding; if it still cannot be queued it is counted and logged as lost.
+   */
+  void deliverDetached(AuditEvent event) {
+    Entry entry = new Entry(event, null);
+    boolean accepted;
+    if (closing) {
+      accepted = false;
+    } else if (policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES) {
+      accepted = queue.offer(entry);
+    } else {
+      accepted = put(entry, durableTimeout);
+    }
+    if (!accepted) {
+      recordLoss(1);
+    }
+  }
+
+  private boolean put(Entry entry, @Nullable Duration timeout) {
+    try {
+      if (timeout == null) {
+        queue.put(entry);
+        return true;
+      }
+      return queue.offer(entry, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void recordLoss(long count) {
+    long total = lost.addAndGet(count);
+    metrics.eventsLost(count);
+    long now = System.nanoTime();
+    // Loud but bounded: one ERROR line per second at most, always with the running total.
+    if (now - lastLossLogNanos > 1_000_000_000L) {
+      lastLossLogNanos = now;
+      logger.error("AUDIT EVENTS LOST: {} events were not recorded so far", total);
+    }
+  }
+
+  private void run() {
+    List<Entry> batch = new ArrayList<>(maxBatch);
+    List<AuditEvent> events = new ArrayList<>(maxBatch + 1);
+    while (true) {
+      Entry first;
+      try {
+        first = queue.poll(200, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        first = null;
+        if (!closing) {
+          continue;
+        }
+      }
+      if (first == null) {
+        if (closing && queue.isEmpty()) {
+          break;
+        }
+        idle();
+        continue;
+      }
+      batch.add(first);
+      queue.drainTo(batch, maxBatch - 1);
+      events.clear();
+      for (Entry e : batch) {
+        events.add(e.event);
+      }
+      AuditEvent loss = lossReport();
+      if (loss != null) {
+        events.add(loss);
+      }
+      if (writeWithRetry(events)) {
+        written.addAndGet(batch.size());
+        if (loss != null) {
+          lostReported.addAndGet(loss.getLostEvents());
+        }
+        for (Entry e : batch) {
+          if (e.done != null) {
+            e.done.complete(null);
+          }
+        }
+      } else {
+        // Only at close, after the close timeout: counted and logged, never silent.
+        recordLoss(batch.size());
+        for (Entry e : batch) {
+          if (e.done != null) {
+            e.done.completeExceptionally(new IOException("audit sink unavailable"));
+          }
+        }
+      }
+      metrics.queueDepth(queue.size());
+      batch.clear();
+    }
+  }
+
+  private @Nullable AuditEvent lossReport() {
+    EventFactory f = lossEvents;
+    if (f == null) {
+      return null;
+    }
+    long unreported = lost.get() - lostReported.get();
+    if (unreported <= 0) {
+      return null;
+    }
+    return f.newEvent(AuditEvent.Type.EVENTS_LOST).setLostEvents(unreported).build();
+  }
+
+  private void idle() {
+    try {
+      sink.idle();
+    } catch (IOException | RuntimeException e) {
+      failed(e);
+    }
+  }
+
+  private boolean writeWithRetry(List<AuditEvent> events) {
+    long backoffMillis = 10;
+    long giveUpAt = Long.MAX_VALUE;
+    while (true) {
+      try {
+        long t0 = System.nanoTime();
+        sink.write(events);
+        long t1 = System.nanoTime();
+        metrics.batchWritten(events.size(), t1 - t0);
+        if (durable) {
+          sink.sync();
+          syncs.incrementAndGet();
+          metrics.synced(events.size(), System.nanoTime() - t1);
+        }
+        sinkHealthy = true;
+        return true;
+      } catch (IOException | RuntimeException e) {
+        failed(e);
+      }
+      if (closing) {
+        long now = System.nanoTime();
+        if (giveUpAt == Long.MAX_VALUE) {
+          giveUpAt = now + closeTimeout.toNanos();
+        } else if (now - giveUpAt > 0) {
+          return false;
+        }
+      }
+      try {
+        Thread.sleep(backoffMillis);
+      } catch (InterruptedException e) {
+        // close() interrupts to hurry us; keep retrying until the close timeout.
+      }
+      backoffMillis = Math.min(backoffMillis * 2, 1000);
+    }
+  }
+
+  private void failed(Exception e) {
+    sinkHealthy = false;
+    failures.incrementAndGet();
+    metrics.sinkFailed();
+    // The exception type only: messages of sink exceptions may quote data or paths.
+    logger.warn("audit sink failed ({}); retrying", e.getClass().getName());
+  }
+
+  /**
+   * Stops accepting events, writes what is queued (waiting up to the close timeout if the sink is
+   * failing; anything still unwritten is counted as lost and logged), then closes the sink.
+   *
+   * @throws IOException if closing the sink fails
+   */
+  @Override
+  public void close() throws IOException {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    writer.interrupt();
+    try {
+      writer.join(closeTimeout.toMillis() * 2 + 1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    int left = queue.size();
+    if (left > 0) {
+      queue.clear();
+      recordLoss(left);
+    }
+    sink.close();
+  }
+
+  private static final class Entry {
+    final AuditEvent event;
+    final @Nullable CompletableFuture<Void> done;
+
+    Entry(AuditEvent event, @Nullable CompletableFuture<Void> done) {
+      this.event = event;
+      this.done = done;
+    }
+  }
+
+  /** Configures an {@link AuditDispatcher}. Not thread-safe. */
+  public static final class Builder {
+    private final AuditSink sink;
+    private DeliveryPolicy policy = DeliveryPolicy.BLOCK;
+    private int capacity = 8192;
+    private int maxBatch = 1024;
+    private boolean durable;
+    private Duration durableTimeout = Duration.ofSeconds(10);
+    private Duration closeTimeout = Duration.ofSeconds(10);
+    private AuditMetrics metrics = new AuditMetrics() {};
+    private ThreadFactory threadFactory =
+        r -> {
+          Thread t = new Thread(r, "hipaagrpc-audit-writer");
+          t.setDaemon(true);
+          return t;
+        };
+
+    private Builder(AuditSink sink) {
+      this.sink = sink;
+    }
+
+    /** Sets the delivery policy. Default {@link DeliveryPolicy#BLOCK}. */
+    public Builder policy(DeliveryPolicy policy) {
+      this.policy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets the queue capacity. Default 8192.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder queueCapacity(int capacity) {
+      if (capacity <= 0) {
+        throw new IllegalArgumentException("capacity must be positive");
+      }
+      this.capacity = capacity;
+      return this;
+    }
+
+    /**
+     * Sets the largest batch handed to the sink at once (and so shared by one sync). Default 1024.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder maxBatch(int maxBatch) {
+      if (maxBatch <= 0) {
+        throw new IllegalArgumentException("maxBatch must be positive");
+      }
+      this.maxBatch = maxBatch;
+      return this;
+    }
+
+    /**
+     * Releases a call's outcome only after its event is synced to disk; concurrent calls share one
+     * sync per batch. Default false (events reach the operating system, not the disk, before the
+     * response; the file sink syncs at every checkpoint).
+     */
+    public Builder durableBeforeResponse(boolean durable) {
+      this.durable = durable;
+      return this;
+    }
+
+    /**
+     * How long a call waits for its event to be durable before failing with UNAVAILABLE; also how
+     * long a cancellation event waits for queue room. Default 10 s.
+     */
+    public Builder durableTimeout(Duration timeout) {
+      this.durableTimeout = positive(timeout, "durableTimeout");
+      return this;
+    }
+
+    /** How long {@link #close()} keeps retrying a failing sink. Default 10 s. */
+    public Builder closeTimeout(Duration timeout) {
+      this.closeTimeout = positive(timeout, "closeTimeout");
+      return this;
+    }
+
+    /** Sets the metrics hook. Default: none. */
+    public Builder metrics(AuditMetrics metrics) {
+      this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** Sets the factory of the one writer thread. Default: a daemon thread. */
+    public Builder threadFactory(ThreadFactory threadFactory) {
+      this.threadFactory = requireNonNull(threadFactory, "threadFactory");
+      return this;
+    }
+
+    /**
+     * Starts the dispatcher and its writer thread.
+     *
+     * @throws IllegalStateException if durable-before-response is combined with shedding: a
+     *     response cannot both wait for its event and go ahead without it
+     */
+    public AuditDispatcher build() {
+      if (durable && policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES) {
+        throw new IllegalStateException(
+            "durableBeforeResponse(true) contradicts INSECURE_SHED_AND_COUNT_LOSSES: choose BLOCK"
+                + " or FAIL_CLOSED for durable delivery");
+      }
+      return new AuditDispatcher(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive");
+      }
+      return d;
+    }
+  }
+}

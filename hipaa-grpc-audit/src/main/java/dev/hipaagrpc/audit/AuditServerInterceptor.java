@@ -1,0 +1,307 @@
+package dev.hipaagrpc.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.audit.proto.Source;
+import dev.hipaagrpc.audit.proto.Target;
+import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.SecurityContext;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Records one audit event for every server call (164.312(b)), including calls that authentication
+ * or authorization refused.
+ *
+ * <p>Install it right inside the correlation interceptor and outside every other hipaa-grpc
+ * interceptor: {@code correlation -> audit -> transport guard -> authentication -> authorization ->
+ * ...}. It reads the call's {@link CallFacts} when the call closes, so a denied or unauthenticated
+ * call is audited with whatever identity was known.
+ *
+ * <p>Each event holds: time, event id, correlation id, W3C trace id, the actor (subject, kind,
+ * roles, authentication method, credential fingerprint, the service it came through, or the
+ * authentication failure code), source address and TLS peer, target service/method/action, resource
+ * type and the keyed hash of the patient id, the status code (never the description), the
+ * authorization decision, purpose of use and break-glass reason, masked field count, message counts
+ * and bytes, and latency. Message bodies are never read; request headers only through the
+ * allow-list. A call the client cancels produces an additional {@code CALL_CANCELLED} event.
+ *
+ * <p>The actor's subject is recorded as is for workforce users and workloads (164.312(a)(2)(i)
+ * needs the user's id), and as a keyed hash when the caller may be a patient: a principal with a
+ * SMART patient context or a {@code Patient/...} / {@code RelatedPerson/...} fhirUser, any
+ * unauthenticated caller, or every caller when {@link Builder#hashAllSubjects(boolean)} is set. The
+ * source IP address follows the same rule.
+ *
+ * <p>Under {@link DeliveryPolicy#FAIL_CLOSED} or durable-before-response, a unary response (headers
+ * and message) is held until the call's event is accepted (or durable), and replaced by {@code
+ * UNAVAILABLE} if it is not; a streaming response's messages flow, but its final status is held the
+ * same way.
+ *
+ * <p>Thread-safe; one instance serves any number of services.
+ */
+public final class AuditServerInterceptor implements ServerInterceptor {
+
+  private final AuditDispatcher dispatcher;
+  private final EventFactory factory;
+  private final boolean holdResponses;
+
+  private AuditServerInterceptor(Builder b) {
+    this.dispatcher = b.dispatcher;
+    this.factory = new EventFactory(b.identifierKey, b.headers, b.hashAllSubjects, b.clock);
+    this.holdResponses =
+        dispatcher.policy() == DeliveryPolicy.FAIL_CLOSED || dispatcher.durableBeforeResponse();
+  }
+
+  /**
+   * Starts an interceptor.
+   *
+   * @param dispatcher where events go
+   * @param identifierKey the audit identifier key (at least 32 bytes) under which patient ids and
+   *     patient-facing subjects are HMAC-SHA256 hashed; the same key lets {@link AccessReport} find
+   *     a patient's accesses. Copied.
+   * @throws IllegalArgumentException if the key is shorter than 32 bytes
+   */
+  public static Builder newBuilder(AuditDispatcher dispatcher, byte[] identifierKey) {
+    return new Builder(
+        requireNonNull(dispatcher, "dispatcher"),
+        Crypto.requireKey(requireNonNull(identifierKey, "identifierKey"), "identifierKey"));
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context ctx = SecurityContext.withCallFacts(Context.current());
+    CallFacts facts = SecurityContext.callFacts(ctx);
+    CallState state = new CallState(call, facts, headers);
+    if (dispatcher.policy() == DeliveryPolicy.FAIL_CLOSED && !dispatcher.admitsCalls()) {
+      Status refused = unavailable(facts);
+      dispatcher.offerBestEffort(state.event(AuditEvent.Type.CALL, refused));
+      dispatcher.countRefused();
+      call.close(refused, new Metadata());
+      return new ServerCall.Listener<ReqT>() {};
+    }
+    boolean hold = holdResponses && call.getMethodDescriptor().getType().serverSendsOneMessage();
+    AuditingCall<ReqT, RespT> auditing = new AuditingCall<>(call, state, hold);
+    ServerCall.Listener<ReqT> listener = Contexts.interceptCall(ctx, auditing, headers, next);
+    return new AuditingListener<>(listener, state);
+  }
+
+  private static Status unavailable(CallFacts facts) {
+    return Status.UNAVAILABLE.withDescription(
+        "Audit unavailable (correlation id: " + facts.correlationId() + ")");
+  }
+
+  /** What one call has done so far. Counters are atomics: listener and call threads differ. */
+  private final class CallState {
+    final long startNanos = System.nanoTime();
+    final CallFacts facts;
+    final MethodDescriptor<?, ?> method;
+    final AuditEvent.Builder prototype;
+    final java.net.@Nullable SocketAddress remote;
+    final AtomicLong reqMsgs = new AtomicLong();
+    final AtomicLong reqBytes = new AtomicLong();
+    final AtomicLong respMsgs = new AtomicLong();
+    final AtomicLong respBytes = new AtomicLong();
+
+    CallState(ServerCall<?, ?> call, CallFacts facts, Metadata headers) {
+      this.facts = facts;
+      this.method = call.getMethodDescriptor();
+      this.remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+      // Headers are read now, once: the event keeps only allow-listed values and the trace id.
+      this.prototype = AuditEvent.newBuilder();
+      factory.headers(prototype, headers);
+    }
+
+    AuditEvent event(AuditEvent.Type type, Status status) {
+      AuditEvent.Builder b = factory.newEvent(type).mergeFrom(prototype.buildPartial());
+      Principal p = facts.principal();
+      b.setCorrelationId(facts.correlationId());
+      factory.actor(b, p, facts.authenticationFailure());
+      Source.Builder s = Source.newBuilder().setAddress(factory.address(remote, p));
+      PeerIdentity peer = facts.peer();
+      if (peer != null) {
+        String spiffe = peer.spiffeId();
+        if (spiffe != null) {
+          s.setPeerSpiffeId(spiffe);
+        }
+        s.setPeerCertificateSha256(peer.sha256Hex());
+      }
+      b.setSource(s);
+      String action = facts.action();
+      b.setTarget(
+          Target.newBuilder()
+              .setService(nullToEmpty(method.getServiceName()))
+              .setMethod(nullToEmpty(method.getBareMethodName()))
+              .setAction(action != null ? action : EventFactory.actionFor(method))
+              .setMethodType(method.getType().name()));
+      factory.facts(b, facts);
+      EventFactory.outcome(b, status);
+      b.setTraffic(
+          EventFactory.traffic(reqMsgs.get(), reqBytes.get(), respMsgs.get(), respBytes.get()));
+      b.setLatencyMicros((System.nanoTime() - startNanos) / 1000);
+      return b.build();
+    }
+  }
+
+  static String nullToEmpty(@Nullable String s) {
+    return s == null ? "" : s;
+  }
+
+  static long sizeOf(Object message) {
+    return message instanceof com.google.protobuf.MessageLite m ? m.getSerializedSize() : 0;
+  }
+
+  private final class AuditingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
+    private final CallState state;
+    private final boolean hold;
+    private @Nullable Metadata heldHeaders;
+    private @Nullable RespT heldMessage;
+    private boolean closed;
+
+    AuditingCall(ServerCall<ReqT, RespT> delegate, CallState state, boolean hold) {
+      super(delegate);
+      this.state = state;
+      this.hold = hold;
+    }
+
+    @Override
+    public void sendHeaders(Metadata headers) {
+      if (hold) {
+        heldHeaders = headers;
+      } else {
+        super.sendHeaders(headers);
+      }
+    }
+
+    @Override
+    public void sendMessage(RespT message) {
+      state.respMsgs.incrementAndGet();
+      state.respBytes.addAndGet(sizeOf(message));
+      if (hold && heldMessage == null) {
+        heldMessage = message;
+      } else {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      if (closed) {
+        super.close(status, trailers);
+        return;
+      }
+      closed = true;
+      AuditEvent event = state.event(AuditEvent.Type.CALL, status);
+      if (dispatcher.deliver(event)) {
+        Metadata h = heldHeaders;
+        RespT m = heldMessage;
+        heldHeaders = null;
+        heldMessage = null;
+        if (h != null) {
+          super.sendHeaders(h);
+        }
+        if (m != null) {
+          super.sendMessage(m);
+        }
+        super.close(status, trailers);
+      } else {
+        // The response is never released without its audit record.
+        heldHeaders = null;
+        heldMessage = null;
+        super.close(unavailable(state.facts), new Metadata());
+      }
+    }
+  }
+
+  private final class AuditingListener<ReqT> extends SimpleForwardingServerCallListener<ReqT> {
+    private final CallState state;
+
+    AuditingListener(ServerCall.Listener<ReqT> delegate, CallState state) {
+      super(delegate);
+      this.state = state;
+    }
+
+    @Override
+    public void onMessage(ReqT message) {
+      state.reqMsgs.incrementAndGet();
+      state.reqBytes.addAndGet(sizeOf(message));
+      super.onMessage(message);
+    }
+
+    @Override
+    public void onCancel() {
+      try {
+        super.onCancel();
+      } finally {
+        dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL_CANCELLED, Status.CANCELLED));
+      }
+    }
+  }
+
+  /** Configures an {@link AuditServerInterceptor}. Not thread-safe. */
+  public static final class Builder {
+    private final AuditDispatcher dispatcher;
+    private final byte[] identifierKey;
+    private final Map<String, Metadata.Key<String>> headers = new LinkedHashMap<>();
+    private boolean hashAllSubjects;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(AuditDispatcher dispatcher, byte[] identifierKey) {
+      this.dispatcher = dispatcher;
+      this.identifierKey = identifierKey;
+    }
+
+    /**
+     * Adds request headers whose values are recorded (printable ASCII, first 128 characters).
+     * Default: none. Choose headers that carry no PHI, such as {@code user-agent}.
+     *
+     * @throws IllegalArgumentException for binary headers and for headers that carry credentials
+     *     ({@code authorization}, {@code cookie}, names containing {@code token}, {@code secret},
+     *     {@code password} or {@code session}, and similar)
+     */
+    public Builder recordHeaders(String... names) {
+      for (String name : names) {
+        String n = EventFactory.checkHeaderName(requireNonNull(name, "name"));
+        headers.put(n, Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+      }
+      return this;
+    }
+
+    /**
+     * Records every actor subject and source address as a keyed hash, not only those of callers
+     * that may be patients. Default false.
+     */
+    public Builder hashAllSubjects(boolean hashAll) {
+      this.hashAllSubjects = hashAll;
+      return this;
+    }
+
+    /** Sets the clock that timestamps events. Default {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Returns the interceptor. */
+    public AuditServerInterceptor build() {
+      return new AuditServerInterceptor(this);
+    }
+  }
+}

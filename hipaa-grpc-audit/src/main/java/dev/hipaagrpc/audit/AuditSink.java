@@ -1,0 +1,40 @@
+package dev.hipaagrpc.audit;
+
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Where an {@link AuditDispatcher} writes events. Implementations: {@link ChainedFileSink} (the
+ * tamper-evident log) and {@link Slf4jAuditSink}.
+ *
+ * <p>Only the dispatcher's single writer thread calls a sink, so implementations need not be
+ * thread-safe with respect to these methods.
+ */
+public interface AuditSink extends Closeable {
+
+  /**
+   * Writes a batch of events. Should be all-or-nothing: when it throws, the dispatcher retries the
+   * same batch later, so a sink that persisted part of it would record those events twice.
+   *
+   * @throws IOException when the events could not be written
+   */
+  void write(List<AuditEvent> events) throws IOException;
+
+  /**
+   * Makes everything written so far durable (fsync). Called once per batch when the dispatcher is
+   * durable-before-response, so concurrent calls share one sync. Default: nothing.
+   *
+   * @throws IOException when the data could not be made durable
+   */
+  default void sync() throws IOException {}
+
+  /**
+   * Called by the writer thread when the queue has been idle for a while, for time-based work
+   * (periodic checkpoints, rotation by age). Default: nothing.
+   *
+   * @throws IOException when that work failed
+   */
+  default void idle() throws IOException {}
+}

@@ -1,0 +1,77 @@
+package dev.hipaagrpc.audit;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.audit.proto.Resource;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AccessReportTest {
+
+  @TempDir Path dir;
+
+  static String hmacOf(String patientId) {
+    return new EventFactory(TestServer.IDENTIFIER_KEY, Map.of(), false, Clock.systemUTC())
+        .patientHash(patientId);
+  }
+
+  private static AuditEvent access(String patient, String time, String who) {
+    return AuditEvent.newBuilder()
+        .setSchema("hipaagrpc.audit/1")
+        .setEventId(who + time)
+        .setType(AuditEvent.Type.CALL)
+        .setTime(time)
+        .setActor(dev.hipaagrpc.audit.proto.Actor.newBuilder().setSubject(who))
+        .setResource(Resource.newBuilder().setType("Patient").setPatientHmac(hmacOf(patient)))
+        .build();
+  }
+
+  @Test
+  void accessesTo_patientAndRange_onlyMatchingEvents() throws Exception {
+    try (ChainedFileSink sink =
+        ChainedFileSink.newBuilder(dir)
+            .genesisKey(AuditKeys.newSecretKey())
+            .signingKey(AuditKeys.newSigningKeyPair())
+            .checkpointEvery(3, Duration.ofHours(1))
+            .build()) {
+      sink.write(
+          List.of(
+              access("p-1", "2026-01-01T10:00:00.000Z", "alice"),
+              access("p-2", "2026-01-02T10:00:00.000Z", "bob"),
+              access("p-1", "2026-02-01T10:00:00.000Z", "carol"),
+              access("p-1", "2026-05-01T10:00:00.000Z", "dave")));
+    }
+    List<AuditEvent> found =
+        AccessReport.create(TestServer.IDENTIFIER_KEY)
+            .accessesTo(
+                dir,
+                "p-1",
+                Instant.parse("2026-01-01T00:00:00Z"),
+                Instant.parse("2026-03-01T00:00:00Z"));
+    assertThat(found).extracting(e -> e.getActor().getSubject()).containsExactly("alice", "carol");
+
+    Path key = dir.getParent().resolve(dir.getFileName() + "-id.key");
+    AuditKeys.writeSecretKey(key, TestServer.IDENTIFIER_KEY);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int rc =
+        AccessReport.run(
+            new String[] {"--dir", dir.toString(), "--identifier-key", key.toString()},
+            new ByteArrayInputStream("p-1\n".getBytes(UTF_8)),
+            new PrintStream(out, true, UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, UTF_8));
+    assertThat(rc).isZero();
+    assertThat(out.toString(UTF_8).lines()).hasSize(4); // header + three accesses
+    assertThat(out.toString(UTF_8)).contains("dave").doesNotContain("bob").doesNotContain("p-1");
+  }
+}

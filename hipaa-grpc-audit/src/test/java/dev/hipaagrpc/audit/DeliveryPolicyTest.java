@@ -1,0 +1,274 @@
+package dev.hipaagrpc.audit;
+
+import static dev.hipaagrpc.audit.TestServer.IDENTIFIER_KEY;
+import static dev.hipaagrpc.audit.TestServer.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.audit.testing.PatientRecord;
+import dev.hipaagrpc.audit.testing.PatientServiceGrpc;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Each delivery policy under a sink that stalls and a sink that throws. */
+@Timeout(60)
+class DeliveryPolicyTest {
+
+  private final ExecutorService pool = Executors.newCachedThreadPool();
+  private AuditDispatcher dispatcher;
+  private TestServer server;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    pool.shutdownNow();
+    if (server != null) {
+      server.close();
+    }
+    if (dispatcher != null) {
+      dispatcher.close();
+    }
+  }
+
+  private void start(AuditDispatcher d) throws Exception {
+    dispatcher = d;
+    server = new TestServer(AuditServerInterceptor.newBuilder(d, IDENTIFIER_KEY).build());
+  }
+
+  private PatientServiceGrpc.PatientServiceBlockingStub stub() {
+    return server.blocking("ok");
+  }
+
+  private Future<PatientRecord> callAsync() {
+    return pool.submit(() -> stub().getPatient(request("x")));
+  }
+
+  private static Status.Code codeOf(Runnable r) {
+    try {
+      r.run();
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  /** Fills a capacity-1 queue behind a stalled writer: one event in the sink, one queued. */
+  private void fillQueue(TestSinks.Stalling sink) throws Exception {
+    stub().getPatient(request("x"));
+    while (sink.started.get() == 0) {
+      Thread.sleep(5);
+    }
+    stub().getPatient(request("x"));
+    while (dispatcher.queueDepth() < 1) {
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void block_stallingSink_callsWaitThenAllEventsWritten() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    start(AuditDispatcher.newBuilder(sink).queueCapacity(1).build());
+    fillQueue(sink);
+    Future<PatientRecord> third = callAsync();
+    Thread.sleep(200);
+    assertThat(third.isDone()).as("back-pressured while the sink stalls").isFalse();
+    sink.release();
+    assertThat(third.get().getName()).isEqualTo(TestServer.CANARY);
+    assertThat(sink.await(3)).hasSize(3);
+    assertThat(dispatcher.lostEvents()).isZero();
+  }
+
+  @Test
+  void block_throwingSink_retriesUntilWrittenNothingLost() throws Exception {
+    TestSinks.Throwing sink = new TestSinks.Throwing();
+    start(AuditDispatcher.newBuilder(sink).build());
+    stub().getPatient(request("x"));
+    stub().getPatient(request("x"));
+    while (sink.attempts.get() < 3) {
+      Thread.sleep(5);
+    }
+    assertThat(dispatcher.sinkHealthy()).isFalse();
+    sink.failing = false;
+    assertThat(sink.await(2)).hasSize(2);
+    assertThat(dispatcher.sinkFailures()).isGreaterThanOrEqualTo(3);
+    assertThat(dispatcher.lostEvents()).isZero();
+  }
+
+  @Test
+  void failClosed_stallingSinkQueueFull_refusesBeforeServiceRuns() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .policy(DeliveryPolicy.FAIL_CLOSED)
+            .queueCapacity(1)
+            .build());
+    fillQueue(sink);
+    int before = server.serviceInvocations.get();
+    assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(server.serviceInvocations.get()).isEqualTo(before);
+    assertThat(dispatcher.refusedCalls()).isEqualTo(1);
+    sink.release();
+    assertThat(sink.await(2)).hasSize(2);
+    assertThat(dispatcher.lostEvents()).isZero();
+  }
+
+  @Test
+  void failClosed_throwingSink_refusesNewCallsUntilHealthy() throws Exception {
+    TestSinks.Throwing sink = new TestSinks.Throwing();
+    start(AuditDispatcher.newBuilder(sink).policy(DeliveryPolicy.FAIL_CLOSED).build());
+    stub().getPatient(request("x")); // accepted while healthy; its write then fails
+    while (dispatcher.sinkFailures() == 0) {
+      Thread.sleep(5);
+    }
+    int before = server.serviceInvocations.get();
+    Status.Code code = codeOf(() -> stub().getPatient(request("x")));
+    assertThat(code).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(server.serviceInvocations.get()).isEqualTo(before);
+    sink.failing = false;
+    // The accepted event (and the refused call's best-effort event) are written, not dropped.
+    List<AuditEvent> written = sink.await(1);
+    assertThat(written.get(0).getOutcome().getStatus()).isEqualTo("OK");
+    while (!dispatcher.sinkHealthy()) {
+      Thread.sleep(5);
+    }
+    assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.OK);
+  }
+
+  @Test
+  void failClosedDurable_stallingSink_responseNotReleased() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .policy(DeliveryPolicy.FAIL_CLOSED)
+            .durableBeforeResponse(true)
+            .durableTimeout(Duration.ofMillis(300))
+            .build());
+    // The service runs and answers, but its answer never leaves: the event is not durable.
+    assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(server.serviceInvocations.get()).isEqualTo(1);
+    sink.release();
+    assertThat(sink.await(1).get(0).getOutcome().getStatus()).isEqualTo("OK");
+  }
+
+  @Test
+  void durable_syncStalls_responseWaitsForSync() throws Exception {
+    CompletableFuture<Void> syncGate = new CompletableFuture<>();
+    TestSinks.Collecting sink =
+        new TestSinks.Collecting() {
+          @Override
+          public void sync() {
+            syncGate.join();
+            super.syncs.incrementAndGet();
+          }
+        };
+    start(AuditDispatcher.newBuilder(sink).durableBeforeResponse(true).build());
+    Future<PatientRecord> call = callAsync();
+    sink.await(1);
+    Thread.sleep(100);
+    assertThat(call.isDone()).as("response held until the event is synced").isFalse();
+    syncGate.complete(null);
+    assertThat(call.get().getName()).isEqualTo(TestServer.CANARY);
+    assertThat(dispatcher.syncBatches()).isEqualTo(1);
+  }
+
+  @Test
+  void shed_stallingSink_lossesCountedAndReported() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    AtomicLong metricLosses = new AtomicLong();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .policy(DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES)
+            .queueCapacity(1)
+            .metrics(
+                new AuditMetrics() {
+                  @Override
+                  public void eventsLost(long count) {
+                    metricLosses.addAndGet(count);
+                  }
+                })
+            .build());
+    fillQueue(sink);
+    for (int i = 0; i < 5; i++) {
+      assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.OK);
+    }
+    assertThat(dispatcher.lostEvents()).isEqualTo(5);
+    assertThat(metricLosses.get()).isEqualTo(5);
+    sink.release();
+    List<AuditEvent> events = sink.await(3);
+    AuditEvent loss =
+        events.stream()
+            .filter(e -> e.getType() == AuditEvent.Type.EVENTS_LOST)
+            .findFirst()
+            .orElseThrow();
+    assertThat(loss.getLostEvents()).isEqualTo(5);
+  }
+
+  @Test
+  void shed_throwingSink_lossesCounted() throws Exception {
+    TestSinks.Throwing sink = new TestSinks.Throwing();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .policy(DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES)
+            .queueCapacity(2)
+            .build());
+    for (int i = 0; i < 10; i++) {
+      assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.OK);
+    }
+    long written = sink.snapshot().size();
+    assertThat(written).isZero();
+    // The writer holds one batch (up to 2) and the queue 2 more: at least 6 of 10 shed, counted.
+    assertThat(dispatcher.lostEvents()).isGreaterThanOrEqualTo(6);
+    sink.failing = false;
+    List<AuditEvent> events = sink.await((int) (10 - dispatcher.lostEvents()) + 1);
+    long calls = events.stream().filter(e -> e.getType() == AuditEvent.Type.CALL).count();
+    long reported =
+        events.stream()
+            .filter(e -> e.getType() == AuditEvent.Type.EVENTS_LOST)
+            .mapToLong(AuditEvent::getLostEvents)
+            .sum();
+    assertThat(calls + reported).isEqualTo(10);
+  }
+
+  @Test
+  void build_durableWithShedding_refused() {
+    assertThatThrownBy(
+            () ->
+                AuditDispatcher.newBuilder(new TestSinks.Collecting())
+                    .policy(DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES)
+                    .durableBeforeResponse(true)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("BLOCK");
+  }
+
+  @Test
+  void clientInterceptor_failClosedThrowingSink_outgoingCallUnavailable() throws Exception {
+    TestSinks.Throwing sink = new TestSinks.Throwing();
+    AuditDispatcher clientSide =
+        AuditDispatcher.newBuilder(sink).policy(DeliveryPolicy.FAIL_CLOSED).build();
+    start(AuditDispatcher.newBuilder(new TestSinks.Collecting()).build());
+    try {
+      AuditClientInterceptor audit =
+          AuditClientInterceptor.newBuilder(clientSide, IDENTIFIER_KEY).build();
+      server.blocking("ok", audit).getPatient(request("x"));
+      while (clientSide.sinkFailures() == 0) {
+        Thread.sleep(5);
+      }
+      assertThat(codeOf(() -> server.blocking("ok", audit).getPatient(request("x"))))
+          .isEqualTo(Status.Code.UNAVAILABLE);
+    } finally {
+      sink.failing = false;
+      clientSide.close();
+    }
+  }
+}
