@@ -436,7 +436,7 @@ public final class DevPki {
      * RSA, SEC1 ({@code EC PRIVATE KEY}) for EC; owner-only.
      */
     public Path writeTraditionalKeyPem(Path file) {
-      return write(file, Pem.encode(privateKey), true);
+      return write(file, Pem.encodeTraditional(privateKey), true);
     }
 
     /**

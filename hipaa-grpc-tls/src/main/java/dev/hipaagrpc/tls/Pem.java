@@ -133,7 +133,8 @@ final class Pem {
         return converter.getPrivateKey(info);
       }
       if (o instanceof PEMKeyPair pair) {
-        return converter.getKeyPair(pair).getPrivate();
+        // SEC1 keys may omit the public key: take the private half alone.
+        return converter.getPrivateKey(pair.getPrivateKeyInfo());
       }
       if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
         if (password == null) {
@@ -151,7 +152,8 @@ final class Pem {
         PEMKeyPair pair =
             encryptedPair.decryptKeyPair(
                 new JcePEMDecryptorProviderBuilder().setProvider(BC).build(password));
-        return converter.getKeyPair(pair).getPrivate();
+        // SEC1 keys may omit the public key: take the private half alone.
+        return converter.getPrivateKey(pair.getPrivateKeyInfo());
       }
     } catch (PKCSException | OperatorCreationException | PEMException e) {
       // The cause of a failed decryption may quote key bytes: do not chain it.
@@ -179,6 +181,27 @@ final class Pem {
       throw new IllegalStateException("PEM encoding failed", e);
     }
     return out.toString();
+  }
+
+  /** PKCS#1 ({@code RSA PRIVATE KEY}) or SEC1 ({@code EC PRIVATE KEY}, with curve parameters). */
+  static String encodeTraditional(PrivateKey key) {
+    if (!(key instanceof java.security.interfaces.ECPrivateKey ec)) {
+      return encode(key);
+    }
+    PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+    // The JDK's PKCS#8 encoding keeps the curve only in the algorithm identifier; SEC1 readers
+    // (OpenSSL, BouncyCastle) need it inside the ECPrivateKey structure.
+    org.bouncycastle.asn1.sec.ECPrivateKey sec1 =
+        new org.bouncycastle.asn1.sec.ECPrivateKey(
+            ec.getParams().getOrder().bitLength(),
+            ec.getS(),
+            info.getPrivateKeyAlgorithm().getParameters());
+    try {
+      return encode(
+          new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1.getEncoded()));
+    } catch (IOException e) {
+      throw new IllegalStateException("SEC1 encoding failed", e);
+    }
   }
 
   static String encodePkcs8(PrivateKey key, char @Nullable [] password) {
