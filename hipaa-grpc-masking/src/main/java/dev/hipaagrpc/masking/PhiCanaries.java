@@ -16,8 +16,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -44,11 +46,14 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PhiCanaries {
 
-  private static final int MAX_DEPTH = 4;
+  private static final int MAX_DEPTH = 8;
+  // A recursive type is entered at most twice on one path, which keeps trees small.
+  private static final int MAX_REENTRY = 2;
   private static final char[] ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();
 
   private final Random random;
   private final Set<String> values = new LinkedHashSet<>();
+  private final Map<Descriptor, Integer> path = new HashMap<>();
 
   private PhiCanaries(long seed) {
     this.random = new Random(seed);
@@ -62,7 +67,7 @@ public final class PhiCanaries {
   /**
    * Returns a copy of {@code prototype} with every sensitive field (by sensitivity option or {@code
    * debug_redact}), in nested messages too, set to a new canary; repeated fields get two elements,
-   * maps one entry. Recursive types are filled to a bounded depth.
+   * maps one entry. A recursive type is filled at most two levels deep.
    *
    * @throws IllegalStateException if a sensitivity option is refused
    */
@@ -117,6 +122,15 @@ public final class PhiCanaries {
     if (depth > MAX_DEPTH) {
       return;
     }
+    path.merge(type, 1, Integer::sum);
+    try {
+      fillFields(b, type, allSensitive, depth);
+    } finally {
+      path.merge(type, -1, Integer::sum);
+    }
+  }
+
+  private void fillFields(Message.Builder b, Descriptor type, boolean allSensitive, int depth) {
     for (FieldDescriptor field : type.getFields()) {
       if (field.getContainingOneof() != null && hasOneofSet(b, field)) {
         continue;
@@ -219,6 +233,9 @@ public final class PhiCanaries {
       Message.Builder parent, FieldDescriptor field, boolean sensitive, int depth) {
     Descriptor type = field.getMessageType();
     if (type.getFullName().equals(PlanCompiler.ANY)) {
+      return null;
+    }
+    if (path.getOrDefault(type, 0) >= MAX_REENTRY) {
       return null;
     }
     Message.Builder nested = parent.newBuilderForField(field);

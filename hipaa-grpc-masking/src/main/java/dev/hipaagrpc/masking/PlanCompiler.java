@@ -193,10 +193,10 @@ final class PlanCompiler {
 
   @Nullable Sensitivity messageDefault(Descriptor type) {
     MessageOptions options = type.getOptions();
-    MessageOptions parsed = options;
-    if (!options.hasExtension(SensitivityProto.defaultSensitivity)) {
-      parsed = reparseMessage(options.toByteString(), type.getFullName());
-    }
+    // Always re-parse: the options may carry the extension as unknown fields, or as another
+    // generated copy of it (same number, other class) that hasExtension() matches but
+    // getExtension() cannot read.
+    MessageOptions parsed = reparseMessage(options.toByteString(), type.getFullName());
     boolean allow = allowUnrecognized.contains(type.getFullName());
     checkUnknownOptions(parsed.getUnknownFields(), type.getFullName(), allow);
     if (!parsed.hasExtension(SensitivityProto.defaultSensitivity)) {
@@ -209,11 +209,9 @@ final class PlanCompiler {
   /** Reads a field's sensitivity, re-parsing options that arrived as unknown fields. */
   static Resolved resolve(FieldDescriptor field, Set<String> allowUnrecognized) {
     FieldOptions options = field.getOptions();
-    FieldOptions parsed = options;
-    if (!options.hasExtension(SensitivityProto.sensitivity)) {
-      // Generated into another java_package, or built without our extension registry.
-      parsed = reparseField(options.toByteString(), field.getFullName());
-    }
+    // Always re-parse, as for message options: generated into another java_package, or built
+    // without our extension registry.
+    FieldOptions parsed = reparseField(options.toByteString(), field.getFullName());
     boolean allow = allowUnrecognized.contains(field.getFullName());
     checkUnknownOptions(parsed.getUnknownFields(), field.getFullName(), allow);
     if (!parsed.hasExtension(SensitivityProto.sensitivity)) {

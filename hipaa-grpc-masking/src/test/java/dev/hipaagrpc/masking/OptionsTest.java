@@ -1,0 +1,336 @@
+package dev.hipaagrpc.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.example.hospital.records.OtherRecords.Encounter;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.DescriptorProtos;
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FieldOptions;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.FileDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.ExtensionRegistry;
+import com.google.protobuf.UnknownFieldSet;
+import dev.hipaagrpc.masking.proto.Identifier;
+import dev.hipaagrpc.masking.proto.Sensitivity;
+import dev.hipaagrpc.masking.proto.SensitivityProto;
+import dev.hipaagrpc.masking.testproto.PatientServiceGrpc;
+import dev.hipaagrpc.masking.testproto.UnreviewedServiceGrpc;
+import java.util.EnumMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Identifier defaults, options in any form or package, fail-closed compilation, strict mode. */
+class OptionsTest {
+
+  private static final String SENSITIVITY_FILE = "hipaagrpc/masking/sensitivity.proto";
+
+  /** Input and expected masked output per identifier kind (string fields). */
+  private static final Map<Identifier, String[]> DEFAULTS = new EnumMap<>(Identifier.class);
+
+  static {
+    DEFAULTS.put(Identifier.IDENTIFIER_NAME, new String[] {"Jane Roe", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_GEOGRAPHIC, new String[] {"10001", "100"});
+    DEFAULTS.put(Identifier.IDENTIFIER_DATE, new String[] {"02/03/2001", "2001"});
+    DEFAULTS.put(Identifier.IDENTIFIER_PHONE, new String[] {"+1 555 0100", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_FAX, new String[] {"+1 555 0101", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_EMAIL, new String[] {"j@example.org", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_SSN, new String[] {"123-45-6789", "****6789"});
+    DEFAULTS.put(
+        Identifier.IDENTIFIER_MEDICAL_RECORD_NUMBER, new String[] {"MRN-12345", "****2345"});
+    DEFAULTS.put(
+        Identifier.IDENTIFIER_HEALTH_PLAN_BENEFICIARY_NUMBER,
+        new String[] {"HP-777888", "****7888"});
+    DEFAULTS.put(Identifier.IDENTIFIER_ACCOUNT_NUMBER, new String[] {"ACC-4444333", "****4333"});
+    DEFAULTS.put(
+        Identifier.IDENTIFIER_CERTIFICATE_LICENSE_NUMBER, new String[] {"LIC-1", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_VEHICLE, new String[] {"1HGCM82633A", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_DEVICE, new String[] {"PACER-SN-9", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_URL, new String[] {"https://x.example/j", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_IP_ADDRESS, new String[] {"10.1.2.3", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_BIOMETRIC, new String[] {"fingerprint", ""});
+    DEFAULTS.put(Identifier.IDENTIFIER_PHOTO, new String[] {"face.jpg", ""});
+    DEFAULTS.put(Identifier.IDENTIFIER_OTHER, new String[] {"badge-7", "[REDACTED]"});
+    DEFAULTS.put(Identifier.IDENTIFIER_AGE, new String[] {"104", "90+"});
+  }
+
+  @Test
+  void identifierDefaults_coverEveryIdentifierKind() {
+    for (Identifier id : Identifier.values()) {
+      if (id != Identifier.IDENTIFIER_UNSPECIFIED && id != Identifier.UNRECOGNIZED) {
+        assertThat(DEFAULTS).containsKey(id);
+      }
+    }
+  }
+
+  @Test
+  void redact_identifierKindAlone_appliesItsDefaultStrategy() throws Exception {
+    Descriptor type = buildDefaultsType(false);
+    DynamicMessage message = fillDefaults(type);
+
+    DynamicMessage masked = Redactor.create().redact(message, null);
+
+    assertDefaults(type, masked);
+  }
+
+  @Test
+  void redact_optionsOnlyAsUnknownFields_reparsed() throws Exception {
+    Descriptor type = buildDefaultsType(true);
+    FieldDescriptor ssn = type.findFieldByName("f_identifier_ssn");
+    assertThat(ssn.getOptions().hasExtension(SensitivityProto.sensitivity)).isFalse();
+    assertThat(ssn.getOptions().getUnknownFields().hasField(51000)).isTrue();
+
+    DynamicMessage masked = Redactor.create().redact(fillDefaults(type), null);
+
+    assertDefaults(type, masked);
+  }
+
+  @Test
+  void redact_generatedInAnotherJavaPackage_masks() {
+    Encounter e =
+        Encounter.newBuilder()
+            .setEncounterId("e-1")
+            .setPatientName("Bob")
+            .setSsn("111223333")
+            .build();
+
+    Encounter masked = Redactor.create().redact(e, null);
+
+    assertThat(masked.getEncounterId()).isEqualTo("e-1");
+    assertThat(masked.getPatientName()).isEqualTo("[REDACTED]");
+    assertThat(masked.getSsn()).isEqualTo("****3333");
+  }
+
+  @Test
+  void redact_optionsFromAnotherCopyOfTheExtension_masks() throws Exception {
+    // A user who generated sensitivity.proto into their own java_package has their own extension
+    // object for number 51000: ours sees it as a foreign extension, not as "ours".
+    FileDescriptorProto copyProto =
+        SensitivityProto.getDescriptor().toProto().toBuilder()
+            .setOptions(
+                DescriptorProtos.FileOptions.newBuilder().setJavaPackage("org.hospital.gen"))
+            .build();
+    FileDescriptor copy =
+        FileDescriptor.buildFrom(
+            copyProto, new FileDescriptor[] {DescriptorProtos.getDescriptor()});
+    FieldDescriptor copyExtension = copy.findExtensionByName("sensitivity");
+    ExtensionRegistry foreign = ExtensionRegistry.newInstance();
+    foreign.add(copyExtension, DynamicMessage.getDefaultInstance(copyExtension.getMessageType()));
+    FileDescriptorProto userProto =
+        FileDescriptorProto.parseFrom(
+            Encounter.getDescriptor().getFile().toProto().toByteString(), foreign);
+    FileDescriptor user = FileDescriptor.buildFrom(userProto, new FileDescriptor[] {copy});
+    assertThat(userProto.getMessageType(0).getField(2).getOptions().getAllFields())
+        .containsKey(copyExtension);
+    Descriptor type = user.findMessageTypeByName("Encounter");
+    FieldDescriptor ssn = type.findFieldByName("ssn");
+
+    DynamicMessage message =
+        DynamicMessage.newBuilder(type)
+            .setField(ssn, "999887777")
+            .setField(type.findFieldByName("patient_name"), "Eve")
+            .build();
+    DynamicMessage masked = Redactor.create().redact(message, null);
+
+    assertThat(masked.getField(ssn)).isEqualTo("****7777");
+    assertThat(masked.getField(type.findFieldByName("patient_name"))).isEqualTo("[REDACTED]");
+  }
+
+  @Test
+  void compile_unrecognizedOptionNumber_failsClosed() throws Exception {
+    Descriptor type =
+        singleField(
+            FieldOptions.newBuilder()
+                .setUnknownFields(
+                    UnknownFieldSet.newBuilder()
+                        .addField(51050, UnknownFieldSet.Field.newBuilder().addVarint(1).build())
+                        .build())
+                .build());
+
+    assertThatThrownBy(() -> Redactor.create().precompile(type))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("gen.M.v")
+        .hasMessageContaining("51050");
+    Redactor.newBuilder().allowUnrecognizedOptions("gen.M.v").build().precompile(type);
+  }
+
+  @Test
+  void compile_unrecognizedEnumValue_failsClosedOrFallsBackWhenAllowed() throws Exception {
+    Descriptor type =
+        singleField(
+            FieldOptions.newBuilder()
+                .setExtension(
+                    SensitivityProto.sensitivity,
+                    Sensitivity.newBuilder()
+                        .setIdentifier(Identifier.IDENTIFIER_NAME)
+                        .setStrategyValue(77)
+                        .build())
+                .build());
+    DynamicMessage message =
+        DynamicMessage.newBuilder(type).setField(type.findFieldByName("v"), "Jane").build();
+
+    assertThatThrownBy(() -> Redactor.create().redact(message, null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("does not understand");
+    DynamicMessage masked =
+        Redactor.newBuilder().allowUnrecognizedOptions("gen.M.v").build().redact(message, null);
+    assertThat(masked.getField(type.findFieldByName("v"))).isEqualTo("[REDACTED]");
+  }
+
+  @Test
+  void compile_unrecognizedSensitivityField_failsClosed() throws Exception {
+    Descriptor type =
+        singleField(
+            FieldOptions.newBuilder()
+                .setExtension(
+                    SensitivityProto.sensitivity,
+                    Sensitivity.newBuilder()
+                        .setIdentifier(Identifier.IDENTIFIER_NAME)
+                        .setUnknownFields(
+                            UnknownFieldSet.newBuilder()
+                                .addField(
+                                    40,
+                                    UnknownFieldSet.Field.newBuilder()
+                                        .addLengthDelimited(ByteString.copyFromUtf8("x"))
+                                        .build())
+                                .build())
+                        .build())
+                .build());
+
+    assertThatThrownBy(() -> Redactor.create().precompile(type))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void compile_emptySensitivity_failsClosed() throws Exception {
+    Descriptor type =
+        singleField(
+            FieldOptions.newBuilder()
+                .setExtension(SensitivityProto.sensitivity, Sensitivity.getDefaultInstance())
+                .build());
+
+    assertThatThrownBy(() -> Redactor.create().precompile(type))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("empty sensitivity");
+  }
+
+  @Test
+  void compile_failure_isNotCachedAsSuccess() throws Exception {
+    Descriptor type =
+        singleField(
+            FieldOptions.newBuilder()
+                .setExtension(SensitivityProto.sensitivity, Sensitivity.getDefaultInstance())
+                .build());
+    Redactor redactor = Redactor.create();
+
+    assertThatThrownBy(() -> redactor.precompile(type)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> redactor.precompile(type)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void unclassifiedFields_reportsUnmarkedStringsAndBytes() {
+    Redactor redactor = Redactor.newBuilder().tokenizer(Fixtures.tokenizer()).build();
+
+    assertThat(redactor.unclassifiedFields(UnreviewedServiceGrpc.getServiceDescriptor()))
+        .containsExactly(
+            "hipaagrpc.masking.test.Unreviewed.free_text",
+            "hipaagrpc.masking.test.Unreviewed.blob",
+            "hipaagrpc.masking.test.Plain.code");
+    assertThat(redactor.unclassifiedFields(PatientServiceGrpc.getServiceDescriptor())).isEmpty();
+    assertThatThrownBy(
+            () -> redactor.requireClassified(UnreviewedServiceGrpc.getServiceDescriptor()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("free_text");
+    redactor.requireClassified(PatientServiceGrpc.getServiceDescriptor());
+  }
+
+  private static void assertDefaults(Descriptor type, DynamicMessage masked) {
+    for (Map.Entry<Identifier, String[]> e : DEFAULTS.entrySet()) {
+      FieldDescriptor f = type.findFieldByName(fieldName(e.getKey()));
+      assertThat(masked.getField(f)).as(e.getKey().name()).isEqualTo(e.getValue()[1]);
+    }
+    assertThat(masked.getField(type.findFieldByName("numeric_age"))).isEqualTo(90L);
+  }
+
+  private static DynamicMessage fillDefaults(Descriptor type) {
+    DynamicMessage.Builder b = DynamicMessage.newBuilder(type);
+    for (Map.Entry<Identifier, String[]> e : DEFAULTS.entrySet()) {
+      b.setField(type.findFieldByName(fieldName(e.getKey())), e.getValue()[0]);
+    }
+    b.setField(type.findFieldByName("numeric_age"), 97L);
+    return b.build();
+  }
+
+  private static String fieldName(Identifier id) {
+    return "f_" + id.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** One string field per identifier kind, plus an int64 age; options optionally as unknowns. */
+  private static Descriptor buildDefaultsType(boolean optionsAsUnknownFields) throws Exception {
+    DescriptorProto.Builder message = DescriptorProto.newBuilder().setName("Defaults");
+    int number = 1;
+    for (Identifier id : DEFAULTS.keySet()) {
+      message.addField(
+          field(fieldName(id), number++, FieldDescriptorProto.Type.TYPE_STRING, options(id)));
+    }
+    message.addField(
+        field(
+            "numeric_age",
+            number,
+            FieldDescriptorProto.Type.TYPE_INT64,
+            options(Identifier.IDENTIFIER_AGE)));
+    FileDescriptorProto file =
+        FileDescriptorProto.newBuilder()
+            .setName("gen/defaults.proto")
+            .setPackage("gen")
+            .setSyntax("proto3")
+            .addDependency(SENSITIVITY_FILE)
+            .addMessageType(message)
+            .build();
+    if (optionsAsUnknownFields) {
+      // As a tool that parses descriptors without our extension registry would see them.
+      file = FileDescriptorProto.parseFrom(file.toByteString());
+    }
+    return FileDescriptor.buildFrom(file, new FileDescriptor[] {SensitivityProto.getDescriptor()})
+        .findMessageTypeByName("Defaults");
+  }
+
+  private static Descriptor singleField(FieldOptions options) throws Exception {
+    FileDescriptorProto file =
+        FileDescriptorProto.newBuilder()
+            .setName("gen/single.proto")
+            .setPackage("gen")
+            .setSyntax("proto3")
+            .addDependency(SENSITIVITY_FILE)
+            .addMessageType(
+                DescriptorProto.newBuilder()
+                    .setName("M")
+                    .addField(field("v", 1, FieldDescriptorProto.Type.TYPE_STRING, options)))
+            .build();
+    return FileDescriptor.buildFrom(file, new FileDescriptor[] {SensitivityProto.getDescriptor()})
+        .findMessageTypeByName("M");
+  }
+
+  private static FieldOptions options(Identifier id) {
+    return FieldOptions.newBuilder()
+        .setExtension(
+            SensitivityProto.sensitivity, Sensitivity.newBuilder().setIdentifier(id).build())
+        .build();
+  }
+
+  private static FieldDescriptorProto field(
+      String name, int number, FieldDescriptorProto.Type type, FieldOptions options) {
+    return FieldDescriptorProto.newBuilder()
+        .setName(name)
+        .setNumber(number)
+        .setType(type)
+        .setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL)
+        .setOptions(options)
+        .build();
+  }
+}
