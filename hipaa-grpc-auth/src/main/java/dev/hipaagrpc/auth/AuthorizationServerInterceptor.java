@@ -114,6 +114,7 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
   private final List<ServiceDescriptor> services;
   private volatile PolicyPlan plan;
   private byte @Nullable [] lastFileContent;
+  private boolean readFailing;
 
   private AuthorizationServerInterceptor(Builder b, PolicyPlan plan, byte @Nullable [] content) {
     this.codePolicy = b.policy == null ? null : b.policy.toProto();
@@ -176,9 +177,17 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     try {
       content = Files.readAllBytes(file);
     } catch (IOException e) {
-      logger.warn("cannot read policy file {}; keeping policy version {}", file, plan.version, e);
+      if (!readFailing) { // once per outage, not every period
+        readFailing = true;
+        logger.warn(
+            "cannot read policy file {} ({}); keeping policy version {}",
+            file,
+            e.getClass().getSimpleName(),
+            plan.version);
+      }
       return false;
     }
+    readFailing = false;
     if (Arrays.equals(content, lastFileContent)) {
       return false;
     }
@@ -256,7 +265,10 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
       }
     }
     // SMART: which scope contexts grant this method's interaction (bit 1: patient, 2: other).
-    int smart = smartGrant(principal, method);
+    int smart =
+        method.fhirResource != null || method.patientField != null
+            ? smartGrant(principal, method)
+            : 0;
     boolean smartOk = method.fhirResource == null || (smart & (PATIENT | OTHER)) != 0;
 
     AccessDecision decision;

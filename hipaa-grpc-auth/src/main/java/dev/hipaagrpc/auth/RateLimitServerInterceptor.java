@@ -215,6 +215,7 @@ public final class RateLimitServerInterceptor implements ServerInterceptor {
     private Clock clock = Clock.systemUTC();
     private @Nullable RateLimitStore store;
     private int maxBuckets = 100_000;
+    private boolean maxBucketsSet;
     private Limit defaultLimit = new Limit(50, 100);
     private final Map<String, Limit> roleLimits = new LinkedHashMap<>();
     private final Map<String, GroupSpec> groups = new LinkedHashMap<>();
@@ -297,15 +298,21 @@ public final class RateLimitServerInterceptor implements ServerInterceptor {
         throw new IllegalArgumentException("maxBuckets must be at least 16");
       }
       this.maxBuckets = maxBuckets;
+      this.maxBucketsSet = true;
       return this;
     }
 
     /**
      * Returns the interceptor.
      *
-     * @throws IllegalStateException if a method is in two groups
+     * @throws IllegalStateException if a method is in two groups, or both {@link #store} and {@link
+     *     #maxBuckets} were set
      */
     public RateLimitServerInterceptor build() {
+      if (store != null && maxBucketsSet) {
+        throw new IllegalStateException(
+            "maxBuckets bounds the default in-memory store only: bound your own store instead");
+      }
       return new RateLimitServerInterceptor(this);
     }
 

@@ -244,5 +244,13 @@ class RateLimitServerInterceptorTest {
                     .methodGroup("b", 1, 1, ADMIN + "/Ping")
                     .build())
         .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () ->
+                RateLimitServerInterceptor.newBuilder()
+                    .store(RateLimitStore.inMemory(64))
+                    .maxBuckets(64)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("maxBuckets");
   }
 }
