@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.CRLReason;
@@ -90,6 +92,7 @@ public final class DevPki {
   private final Clock clock;
   private final String trustDomain;
   private final String name;
+  private final @Nullable String ocspResponder;
   private final SecureRandom random = new SecureRandom();
   private final KeyPair rootKeys;
   private final X509Certificate root;
@@ -104,6 +107,7 @@ public final class DevPki {
     this.clock = b.clock;
     this.trustDomain = b.trustDomain;
     this.name = b.name;
+    this.ocspResponder = b.ocspResponder;
     Instant now = clock.instant();
     Instant caFrom = now.minus(Duration.ofDays(1));
     Instant caTo = now.plus(Duration.ofDays(3650));
@@ -362,6 +366,16 @@ public final class DevPki {
               ? utils.createAuthorityKeyIdentifier(subjectKey)
               : utils.createAuthorityKeyIdentifier(issuerCert));
       extensions.add(b, utils, subjectKey);
+      String ocsp = ocspResponder;
+      if (issuerCert != null && ocsp != null) {
+        b.addExtension(
+            Extension.authorityInfoAccess,
+            false,
+            new AuthorityInformationAccess(
+                new AccessDescription(
+                    AccessDescription.id_ad_ocsp,
+                    new GeneralName(GeneralName.uniformResourceIdentifier, ocsp))));
+      }
       return new JcaX509CertificateConverter().getCertificate(b.build(signer(issuerKey)));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException("certificate generation failed", e);
@@ -616,8 +630,18 @@ public final class DevPki {
     private Clock clock = Clock.systemUTC();
     private String trustDomain = "hipaa-grpc.test";
     private String name = "hipaa-grpc Dev";
+    private @Nullable String ocspResponder;
 
     private Builder() {}
+
+    /**
+     * Puts an OCSP responder URL (authority information access) in every certificate issued below
+     * the root (default none). This PKI runs no responder: use it to test OCSP failure handling.
+     */
+    public Builder ocspResponder(String url) {
+      this.ocspResponder = requireNonNull(url, "url");
+      return this;
+    }
 
     /** Sets the key type (default {@link KeyType#EC_P256}). */
     public Builder keyType(KeyType keyType) {

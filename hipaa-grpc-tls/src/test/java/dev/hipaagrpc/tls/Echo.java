@@ -5,6 +5,7 @@ import dev.hipaagrpc.core.PeerIdentity;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
+import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -53,6 +54,10 @@ final class Echo {
           .setResponseMarshaller(UTF8)
           .build();
 
+  /** Counted down when a "hang" call's Context is cancelled. */
+  static volatile java.util.concurrent.CountDownLatch HANG_CANCELLED =
+      new java.util.concurrent.CountDownLatch(1);
+
   private Echo() {}
 
   /**
@@ -65,6 +70,11 @@ final class Echo {
             ECHO,
             ServerCalls.asyncUnaryCall(
                 (request, observer) -> {
+                  if (request.equals("hang")) {
+                    // Never answers; reports when the call's Context is cancelled.
+                    Context.current().addListener(c -> HANG_CANCELLED.countDown(), Runnable::run);
+                    return;
+                  }
                   String reply = request;
                   if (request.equals("whoami")) {
                     CallFacts facts = CallFacts.current();
@@ -81,12 +91,19 @@ final class Echo {
   }
 
   static Server start(ServerCredentials creds, ServerInterceptor... interceptors) {
+    return start(creds, b -> {}, interceptors);
+  }
+
+  static Server start(
+      ServerCredentials creds,
+      java.util.function.Consumer<NettyServerBuilder> configure,
+      ServerInterceptor... interceptors) {
     try {
-      return NettyServerBuilder.forAddress(
-              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), creds)
-          .addService(ServerInterceptors.intercept(service(), interceptors))
-          .build()
-          .start();
+      NettyServerBuilder b =
+          NettyServerBuilder.forAddress(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), creds);
+      configure.accept(b);
+      return b.addService(ServerInterceptors.intercept(service(), interceptors)).build().start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
