@@ -49,7 +49,7 @@ class AuthenticationInterceptorTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    idp = new JwksTestServer();
+    idp = new JwksTestServer(MtlsTestSupport.httpsServerContext());
     idp.jwks =
         jwks(
             new LinkedHashMap<>(
@@ -62,7 +62,7 @@ class AuthenticationInterceptorTest {
     keys =
         KeySource.fromJwksUri(idp.jwksUri())
             .clock(clock)
-            .INSECURE_allowPlainHttpForLoopbackTesting()
+            .sslContext(MtlsTestSupport.httpsClientContext())
             .build();
     denyList = JtiDenyList.create(clock, 1000);
     interceptor =
@@ -574,7 +574,7 @@ class AuthenticationInterceptorTest {
     try (KeySource discovered =
         KeySource.fromOidcDiscovery(issuer)
             .clock(clock)
-            .INSECURE_allowPlainHttpForLoopbackTesting()
+            .sslContext(MtlsTestSupport.httpsClientContext())
             .build()) {
       AuthenticationInterceptor a =
           AuthenticationInterceptor.newBuilder()
@@ -594,7 +594,7 @@ class AuthenticationInterceptorTest {
     try (KeySource discovered =
         KeySource.fromOidcDiscovery(issuer)
             .clock(clock)
-            .INSECURE_allowPlainHttpForLoopbackTesting()
+            .sslContext(MtlsTestSupport.httpsClientContext())
             .build()) {
       AuthenticationInterceptor a =
           AuthenticationInterceptor.newBuilder()

@@ -6,15 +6,18 @@ import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptors;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -93,10 +96,27 @@ final class AuthenticationTestHarness implements AutoCloseable {
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
-  /** Wraps an already-started server and channel (used for TLS). */
-  AuthenticationTestHarness(Server server, ManagedChannel channel) {
-    this.server = server;
-    this.channel = channel;
+  /**
+   * Starts a Netty server on port 0 with {@code serverCredentials}; the default channel uses {@code
+   * channelCredentials}.
+   */
+  AuthenticationTestHarness(
+      ServerInterceptor auth,
+      ServerCredentials serverCredentials,
+      ChannelCredentials channelCredentials)
+      throws IOException {
+    server =
+        Grpc.newServerBuilderForPort(0, serverCredentials)
+            .addService(service(auth))
+            .directExecutor()
+            .build();
+    server.start();
+    channel = channel(channelCredentials);
+  }
+
+  /** A new channel to the TLS server; the caller shuts it down. */
+  ManagedChannel channel(ChannelCredentials credentials) {
+    return Grpc.newChannelBuilderForAddress("localhost", server.getPort(), credentials).build();
   }
 
   /** The service, with {@code auth} inside an outer layer that records the call's facts. */
@@ -136,13 +156,25 @@ final class AuthenticationTestHarness implements AutoCloseable {
   }
 
   Result call(Metadata headers, @Nullable CallCredentials credentials) {
+    return callOn(channel, headers, credentials);
+  }
+
+  Result callOn(Channel target, @Nullable String token) {
+    Metadata headers = new Metadata();
+    if (token != null) {
+      headers.put(AUTHORIZATION, "Bearer " + token);
+    }
+    return callOn(target, headers, null);
+  }
+
+  Result callOn(Channel target, Metadata headers, @Nullable CallCredentials credentials) {
     lastFacts.set(null);
     lastPrincipal.set(null);
     AtomicReference<Metadata> trailers = new AtomicReference<>(new Metadata());
     AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
     Channel ch =
         ClientInterceptors.intercept(
-            channel,
+            target,
             MetadataUtils.newAttachHeadersInterceptor(headers),
             MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
     CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS);
