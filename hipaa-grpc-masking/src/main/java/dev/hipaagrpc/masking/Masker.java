@@ -84,15 +84,24 @@ final class Masker {
           b = builder(b, message).setField(f, values);
         }
       } else {
-        if (!message.hasField(f)) {
-          continue;
+        // One reflective call instead of two for fields without presence (proto3 scalars).
+        Object v;
+        if (f.hasPresence()) {
+          if (!message.hasField(f)) {
+            continue;
+          }
+          v = message.getField(f);
+        } else {
+          v = message.getField(f);
+          if (v.equals(f.getDefaultValue())) {
+            continue;
+          }
         }
         if (masked && rule != null && rule.kind == FieldRule.Kind.CLEAR) {
           b = builder(b, message).clearField(f);
           counter.count++;
           continue;
         }
-        Object v = message.getField(f);
         Object nv = maskValue(v, fp, masked, roles, counter);
         if (nv == null) {
           b = builder(b, message).clearField(f);
