@@ -87,8 +87,10 @@ public final class AuditClientInterceptor implements ClientInterceptor {
 
     @Override
     public void start(Listener<RespT> responseListener, Metadata headers) {
-      AuditEvent.Builder prototype = AuditEvent.newBuilder();
-      factory.headers(prototype, headers);
+      AuditEvent.Builder prototype =
+          AuditEvent.newBuilder()
+              .setTraceId(EventFactory.traceId(headers))
+              .putAllHeaders(factory.recordedHeaders(headers));
       String outgoingId = headers.get(CorrelationId.HEADER);
       CallFacts facts = serverFacts;
       String correlationId =

@@ -153,6 +153,19 @@ public final class AuditDispatcher implements Closeable {
   }
 
   /**
+   * Records an event that did not come from an interceptor (an application-level action, a batch
+   * job), under the same policy as calls: waits for queue room under {@link DeliveryPolicy#BLOCK},
+   * and in durable-before-response mode until the event is synced.
+   *
+   * @return true if the event was accepted (and synced, if durable); false if it was refused
+   *     ({@link DeliveryPolicy#FAIL_CLOSED} with a full queue, the durable timeout passed, or the
+   *     dispatcher is closed). Under shedding a discarded event returns true and is counted.
+   */
+  public boolean submit(AuditEvent event) {
+    return deliver(requireNonNull(event, "event"));
+  }
+
+  /**
    * Delivers the event of a call under the policy. Returns whether the call may release its
    * outcome: false means the call must fail with UNAVAILABLE (FAIL_CLOSED, or durability not
    * reached in time).
@@ -342,7 +355,8 @@ public final class AuditDispatcher implements Closeable {
       try {
         Thread.sleep(backoffMillis);
       } catch (InterruptedException e) {
-        // close() interrupts to hurry us; keep retrying until the close timeout.
+        // An accepted event is never given up on because of an interrupt; only the close
+        // timeout ends the retries.
       }
       backoffMillis = Math.min(backoffMillis * 2, 1000);
     }
@@ -368,7 +382,8 @@ public final class AuditDispatcher implements Closeable {
       return;
     }
     closing = true;
-    writer.interrupt();
+    // No interrupt: interrupting a thread in FileChannel I/O closes the channel under the sink.
+    // The writer polls with a short timeout and sees the flag.
     try {
       writer.join(closeTimeout.toMillis() * 2 + 1000);
     } catch (InterruptedException e) {

@@ -113,7 +113,8 @@ public final class AuditServerInterceptor implements ServerInterceptor {
     final long startNanos = System.nanoTime();
     final CallFacts facts;
     final MethodDescriptor<?, ?> method;
-    final AuditEvent.Builder prototype;
+    final String traceId;
+    final Map<String, String> recordedHeaders;
     final java.net.@Nullable SocketAddress remote;
     final AtomicLong reqMsgs = new AtomicLong();
     final AtomicLong reqBytes = new AtomicLong();
@@ -125,12 +126,15 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       this.method = call.getMethodDescriptor();
       this.remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
       // Headers are read now, once: the event keeps only allow-listed values and the trace id.
-      this.prototype = AuditEvent.newBuilder();
-      factory.headers(prototype, headers);
+      this.traceId = EventFactory.traceId(headers);
+      this.recordedHeaders = factory.recordedHeaders(headers);
     }
 
     AuditEvent event(AuditEvent.Type type, Status status) {
-      AuditEvent.Builder b = factory.newEvent(type).mergeFrom(prototype.buildPartial());
+      AuditEvent.Builder b = factory.newEvent(type).setTraceId(traceId);
+      if (!recordedHeaders.isEmpty()) {
+        b.putAllHeaders(recordedHeaders);
+      }
       Principal p = facts.principal();
       b.setCorrelationId(facts.correlationId());
       factory.actor(b, p, facts.authenticationFailure());

@@ -221,24 +221,29 @@ final class EventFactory {
         .build();
   }
 
-  /** Copies allow-listed headers (printable ASCII, truncated) and the W3C trace id. */
-  void headers(AuditEvent.Builder b, Metadata headers) {
+  /** The W3C trace id of the request, or "". */
+  static String traceId(Metadata headers) {
     String traceparent = headers.get(TRACEPARENT);
-    if (traceparent != null) {
-      String traceId = traceIdOf(traceparent);
-      if (traceId != null) {
-        b.setTraceId(traceId);
-      }
+    if (traceparent == null) {
+      return "";
     }
+    String traceId = traceIdOf(traceparent);
+    return traceId == null ? "" : traceId;
+  }
+
+  /** The allow-listed headers (printable ASCII, truncated); empty when none are configured. */
+  Map<String, String> recordedHeaders(Metadata headers) {
     if (headerKeys.isEmpty()) {
-      return;
+      return Map.of();
     }
+    Map<String, String> out = new java.util.TreeMap<>();
     for (Map.Entry<String, Metadata.Key<String>> e : headerKeys.entrySet()) {
       String v = headers.get(e.getValue());
       if (v != null) {
-        b.putHeaders(e.getKey(), sanitize(v));
+        out.put(e.getKey(), sanitize(v));
       }
     }
+    return out;
   }
 
   static String sanitize(String v) {
