@@ -126,6 +126,20 @@ final class AuthorizationGuardedCall<ReqT, RespT>
     }
 
     private @Nullable String check(ReqT message) {
+      // The patient id is published first, so that a refused cross-patient attempt is audited
+      // with the record it aimed at (audit stores only a keyed hash of it).
+      String patient = null;
+      PolicyFieldPath patientField = method.patientField;
+      if (patientField != null) {
+        patient = patientField.extract(message);
+        if (patient == null) {
+          logger.warn("patient field '{}' does not fit the request type", patientField.path());
+          return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
+        }
+        if (!patient.isEmpty()) {
+          facts.patientId(patient);
+        }
+      }
       PolicyFieldPath tenantField = method.tenantField;
       if (tenantField != null) {
         String tenant = tenantField.extract(message);
@@ -137,19 +151,8 @@ final class AuthorizationGuardedCall<ReqT, RespT>
           return AuthorizationServerInterceptor.RULE_TENANT_MISMATCH;
         }
       }
-      PolicyFieldPath patientField = method.patientField;
-      if (patientField != null) {
-        String patient = patientField.extract(message);
-        if (patient == null) {
-          logger.warn("patient field '{}' does not fit the request type", patientField.path());
-          return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
-        }
-        if (patientCheck && !patient.equals(principal.patient())) {
-          return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
-        }
-        if (!patient.isEmpty()) {
-          facts.patientId(patient);
-        }
+      if (patientCheck && patient != null && !patient.equals(principal.patient())) {
+        return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
       }
       return null;
     }

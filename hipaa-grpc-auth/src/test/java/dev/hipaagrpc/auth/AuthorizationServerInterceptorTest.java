@@ -241,6 +241,8 @@ class AuthorizationServerInterceptorTest {
     assertThat(e.getStatus().toString()).doesNotContain("p-2-secret").doesNotContain("p-1");
     assertThat(String.valueOf(e.getTrailers())).doesNotContain("p-2-secret");
     assertThat(server.serviceSaw).containsExactly("Read:p-1");
+    // The attempted record is in the facts, for audit (which stores only its keyed hash).
+    assertThat(server.lastFacts.get().patientId()).isEqualTo("p-2-secret");
   }
 
   @Test
