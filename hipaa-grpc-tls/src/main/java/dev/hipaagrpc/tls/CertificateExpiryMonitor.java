@@ -118,6 +118,12 @@ public final class CertificateExpiryMonitor {
         }
       }
     }
+    // Forget certificates no longer watched (rotated away), so the map stays small.
+    java.util.Set<String> present = new java.util.HashSet<>();
+    for (CertificateStatus s : out) {
+      present.add(s.sha256());
+    }
+    reported.keySet().retainAll(present);
     Duration smallest =
         thresholds.isEmpty() ? Duration.ZERO : thresholds.get(thresholds.size() - 1);
     return new Report(out, smallest);

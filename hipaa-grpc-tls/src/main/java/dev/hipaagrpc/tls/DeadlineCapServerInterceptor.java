@@ -51,7 +51,10 @@ final class DeadlineCapServerInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = dev.hipaagrpc.core.SecurityContext.withCallFacts(Context.current());
+    // Deliberately no CallFacts here: this limit is installed on the server builder and may run
+    // before the correlation layer, which must be the one to create the facts (it honours an
+    // incoming x-correlation-id only when it creates them).
+    Context ctx = Context.current();
     Deadline cap = Deadline.after(capNanos, TimeUnit.NANOSECONDS);
     Deadline current = ctx.getDeadline();
     if (current != null && current.isBefore(cap)) {
