@@ -91,7 +91,7 @@ final class FieldRule {
               : tokenizer().tokenize((String) value);
       case DATE_TO_YEAR -> dateToYear((String) value);
       case ZIP3 -> zip3((String) value);
-      case AGE -> age(value);
+      case AGE -> age(value, field);
       case TIMESTAMP_TO_YEAR -> timestampToYear((Message) value);
       case DATE_MESSAGE_TO_YEAR -> dateMessageToYear((Message) value);
       case CLEAR ->
@@ -139,12 +139,19 @@ final class FieldRule {
     return RESTRICTED_ZIP3.contains(zip3) ? "000" : zip3;
   }
 
-  private Object age(Object value) {
+  private Object age(Object value, FieldDescriptor field) {
+    boolean unsigned =
+        switch (field.getType()) {
+          case UINT32, FIXED32, UINT64, FIXED64 -> true;
+          default -> false;
+        };
     if (value instanceof Integer i) {
-      return i > 89 ? 90 : value;
+      boolean over = unsigned ? Integer.compareUnsigned(i, 89) > 0 : i > 89;
+      return over ? 90 : value;
     }
     if (value instanceof Long l) {
-      return l > 89 ? 90L : value;
+      boolean over = unsigned ? Long.compareUnsigned(l, 89L) > 0 : l > 89;
+      return over ? 90L : value;
     }
     String v = ((String) value).strip();
     if (!AGE_TEXT.matcher(v).matches()) {

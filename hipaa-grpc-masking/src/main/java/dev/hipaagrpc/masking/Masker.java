@@ -131,7 +131,7 @@ final class Masker {
   private @Nullable Object maskValue(
       Object v, MessagePlan.FieldPlan fp, boolean masked, Set<String> roles, Counter counter) {
     if (masked) {
-      Object nv = requireRule(fp).mask(v, fp.field);
+      Object nv = requireRule(fp).mask(v, fp.mapValue != null ? fp.mapValue : fp.field);
       if (!Objects.equals(nv, v)) {
         counter.count++;
         return nv;

@@ -16,6 +16,7 @@ import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.ExtensionRegistry;
 import com.google.protobuf.UnknownFieldSet;
+import dev.hipaagrpc.masking.proto.DataClass;
 import dev.hipaagrpc.masking.proto.Identifier;
 import dev.hipaagrpc.masking.proto.Sensitivity;
 import dev.hipaagrpc.masking.proto.SensitivityProto;
@@ -139,6 +140,138 @@ class OptionsTest {
 
     assertThat(masked.getField(ssn)).isEqualTo("****7777");
     assertThat(masked.getField(type.findFieldByName("patient_name"))).isEqualTo("[REDACTED]");
+  }
+
+  @Test
+  void redact_everyScalarKind_maskedByType() throws Exception {
+    FieldDescriptorProto.Type[] kinds = {
+      FieldDescriptorProto.Type.TYPE_DOUBLE, FieldDescriptorProto.Type.TYPE_FLOAT,
+      FieldDescriptorProto.Type.TYPE_INT64, FieldDescriptorProto.Type.TYPE_UINT64,
+      FieldDescriptorProto.Type.TYPE_INT32, FieldDescriptorProto.Type.TYPE_FIXED64,
+      FieldDescriptorProto.Type.TYPE_FIXED32, FieldDescriptorProto.Type.TYPE_BOOL,
+      FieldDescriptorProto.Type.TYPE_STRING, FieldDescriptorProto.Type.TYPE_BYTES,
+      FieldDescriptorProto.Type.TYPE_UINT32, FieldDescriptorProto.Type.TYPE_SFIXED32,
+      FieldDescriptorProto.Type.TYPE_SFIXED64, FieldDescriptorProto.Type.TYPE_SINT32,
+      FieldDescriptorProto.Type.TYPE_SINT64, FieldDescriptorProto.Type.TYPE_ENUM
+    };
+    FieldOptions phi =
+        FieldOptions.newBuilder()
+            .setExtension(
+                SensitivityProto.sensitivity,
+                Sensitivity.newBuilder().setDataClass(DataClass.DATA_CLASS_PHI).build())
+            .build();
+    DescriptorProto.Builder message = DescriptorProto.newBuilder().setName("Scalars");
+    for (int i = 0; i < kinds.length; i++) {
+      FieldDescriptorProto.Builder f =
+          field("f" + i, i + 1, kinds[i], phi).toBuilder()
+              .setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL);
+      if (kinds[i] == FieldDescriptorProto.Type.TYPE_ENUM) {
+        f.setTypeName(".gen.Kind");
+      }
+      message.addField(f);
+      FieldDescriptorProto.Builder r =
+          field("r" + i, 100 + i, kinds[i], phi).toBuilder()
+              .setLabel(FieldDescriptorProto.Label.LABEL_REPEATED);
+      if (kinds[i] == FieldDescriptorProto.Type.TYPE_ENUM) {
+        r.setTypeName(".gen.Kind");
+      }
+      message.addField(r);
+    }
+    FileDescriptorProto file =
+        FileDescriptorProto.newBuilder()
+            .setName("gen/scalars.proto")
+            .setPackage("gen")
+            .setSyntax("proto3")
+            .addDependency(SENSITIVITY_FILE)
+            .addEnumType(
+                DescriptorProtos.EnumDescriptorProto.newBuilder()
+                    .setName("Kind")
+                    .addValue(
+                        DescriptorProtos.EnumValueDescriptorProto.newBuilder()
+                            .setName("KIND_UNSPECIFIED")
+                            .setNumber(0))
+                    .addValue(
+                        DescriptorProtos.EnumValueDescriptorProto.newBuilder()
+                            .setName("KIND_A")
+                            .setNumber(1)))
+            .addMessageType(message)
+            .build();
+    Descriptor type =
+        FileDescriptor.buildFrom(file, new FileDescriptor[] {SensitivityProto.getDescriptor()})
+            .findMessageTypeByName("Scalars");
+    DynamicMessage.Builder b = DynamicMessage.newBuilder(type);
+    for (FieldDescriptor f : type.getFields()) {
+      Object v =
+          switch (f.getJavaType()) {
+            case INT -> 120;
+            case LONG -> 120L;
+            case FLOAT -> 1.5f;
+            case DOUBLE -> 2.5;
+            case BOOLEAN -> true;
+            case STRING -> "secret";
+            case BYTE_STRING -> ByteString.copyFromUtf8("secret");
+            case ENUM -> f.getEnumType().findValueByNumber(1);
+            case MESSAGE -> throw new AssertionError();
+          };
+      if (f.isRepeated()) {
+        b.addRepeatedField(f, v);
+      } else {
+        b.setField(f, v);
+      }
+    }
+
+    DynamicMessage masked = Redactor.create().redact(b.build(), null);
+
+    for (FieldDescriptor f : type.getFields()) {
+      if (f.getJavaType() == FieldDescriptor.JavaType.STRING) {
+        Object expected = f.isRepeated() ? java.util.List.of("[REDACTED]") : "[REDACTED]";
+        assertThat(masked.getField(f)).as(f.getName()).isEqualTo(expected);
+      } else if (f.isRepeated()) {
+        assertThat(masked.getRepeatedFieldCount(f)).as(f.getName()).isZero();
+      } else {
+        assertThat(masked.hasField(f)).as(f.getName()).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void redact_generalizeAge_everyIntegerKindIncludingUnsigned() throws Exception {
+    FieldOptions age =
+        FieldOptions.newBuilder()
+            .setExtension(
+                SensitivityProto.sensitivity,
+                Sensitivity.newBuilder().setIdentifier(Identifier.IDENTIFIER_AGE).build())
+            .build();
+    DescriptorProto message =
+        DescriptorProto.newBuilder()
+            .setName("Ages")
+            .addField(field("u64", 1, FieldDescriptorProto.Type.TYPE_UINT64, age))
+            .addField(field("s32", 2, FieldDescriptorProto.Type.TYPE_SINT32, age))
+            .addField(field("f32", 3, FieldDescriptorProto.Type.TYPE_FIXED32, age))
+            .build();
+    FileDescriptorProto file =
+        FileDescriptorProto.newBuilder()
+            .setName("gen/ages.proto")
+            .setPackage("gen")
+            .setSyntax("proto3")
+            .addDependency(SENSITIVITY_FILE)
+            .addMessageType(message)
+            .build();
+    Descriptor type =
+        FileDescriptor.buildFrom(file, new FileDescriptor[] {SensitivityProto.getDescriptor()})
+            .findMessageTypeByName("Ages");
+    DynamicMessage m =
+        DynamicMessage.newBuilder(type)
+            .setField(type.findFieldByName("u64"), -5L) // 2^64 - 5 as unsigned
+            .setField(type.findFieldByName("s32"), 45)
+            .setField(type.findFieldByName("f32"), 91)
+            .build();
+
+    DynamicMessage masked = Redactor.create().redact(m, null);
+
+    assertThat(masked.getField(type.findFieldByName("u64"))).isEqualTo(90L);
+    assertThat(masked.getField(type.findFieldByName("s32"))).isEqualTo(45);
+    assertThat(masked.getField(type.findFieldByName("f32"))).isEqualTo(90);
   }
 
   @Test
