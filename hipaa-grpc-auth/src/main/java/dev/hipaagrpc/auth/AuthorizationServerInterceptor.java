@@ -49,11 +49,11 @@ import org.slf4j.LoggerFactory;
  *       grant that interaction; else, if the caller sent {@value #BREAK_GLASS_REASON_HEADER}, holds
  *       the break-glass permission, sent a configured reason and a rule lets break-glass reach the
  *       method, grants it as {@code BREAK_GLASS}; else refuses it ({@code PERMISSION_DENIED});
- *   <li>for a granted call to a method with a patient field, when the caller's grant comes only
- *       from {@code patient/} scopes, checks on every request message that the field equals the
- *       caller's patient context; for a method with a tenant field, checks on every message that it
- *       equals the caller's tenant (break-glass included). A mismatch closes the call with {@code
- *       PERMISSION_DENIED}.
+ *   <li>for a granted call to a method with a patient field, when the caller holds {@code patient/}
+ *       scopes or a patient launch context and no {@code user/} or {@code system/} scope grants the
+ *       method, checks on every request message that the field equals the caller's patient context;
+ *       for a method with a tenant field, checks on every message that it equals the caller's
+ *       tenant (break-glass included). A mismatch closes the call with {@code PERMISSION_DENIED}.
  * </ol>
  *
  * <p>Every refusal carries a fixed description plus the correlation id ({@code "Access denied
@@ -275,9 +275,12 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     boolean patientCheck = false;
     if (allow != null && smartOk) {
       decision = allow.decision;
+      // Restricted to the patient context when nothing broader than patient/ grants the call:
+      // the caller holds patient/ scopes (or a patient launch context) and no user/ or system/
+      // scope covers the method.
       patientCheck =
           method.patientField != null
-              && (smart & HOLDS_PATIENT) != 0
+              && ((smart & HOLDS_PATIENT) != 0 || principal.patient() != null)
               && (smart & (method.fhirResource != null ? OTHER : HOLDS_OTHER)) == 0;
     } else {
       String reason = single(headers, BREAK_GLASS_KEY);

@@ -263,6 +263,21 @@ class AuthorizationServerInterceptorTest {
   }
 
   @Test
+  void interceptCall_patientLaunchContextWithoutScopes_restrictedToThatPatient() {
+    server.principal.set(user("u1", "clerk").patient("p-1").build());
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        server.admin(AuthorizationServerInterceptor.PURPOSE_OF_USE_HEADER, "TREAT");
+    admin.export(plain("p-1", TENANT));
+    assertAllowed("export-for-treatment");
+    assertDenied(
+        denied(() -> admin.export(plain("p-2", TENANT))),
+        AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH);
+    // Without a patient context the same caller is not restricted.
+    server.principal.set(user("u1", "clerk").build());
+    admin.export(plain("p-2", TENANT));
+  }
+
+  @Test
   void interceptCall_userScopeAlsoGrants_notRestrictedToPatientContext() {
     server.principal.set(
         user("u1", "nurse")
