@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class AuditDispatcher implements Closeable {
 
   private static final Logger logger = LoggerFactory.getLogger(AuditDispatcher.class);
+  private static final long LINGER_NANOS = 1_000_000L;
 
   private final AuditSink sink;
   private final DeliveryPolicy policy;
@@ -301,7 +303,14 @@ public final class AuditDispatcher implements Closeable {
         }
       }
       metrics.queueDepth(queue.size());
+      int size = batch.size();
       batch.clear();
+      if (!durable && size < maxBatch && !closing) {
+        // Linger briefly so that the next events accumulate: while the writer is parked rather
+        // than waiting on the queue, callers enqueue without waking it (no futex per call).
+        // Durable mode does not linger: its callers are waiting for the sync.
+        LockSupport.parkNanos(LINGER_NANOS);
+      }
     }
   }
 

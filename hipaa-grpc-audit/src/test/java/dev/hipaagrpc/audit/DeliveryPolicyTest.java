@@ -271,4 +271,52 @@ class DeliveryPolicyTest {
       clientSide.close();
     }
   }
+
+  @Test
+  void metrics_durableAndFailingSink_everyFigureReported() throws Exception {
+    java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong synced = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong depthSamples =
+        new java.util.concurrent.atomic.AtomicLong();
+    TestSinks.Throwing sink = new TestSinks.Throwing();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .durableBeforeResponse(true)
+            .metrics(
+                new AuditMetrics() {
+                  @Override
+                  public void queueDepth(int depth) {
+                    depthSamples.incrementAndGet();
+                  }
+
+                  @Override
+                  public void batchWritten(int events, long nanos) {
+                    batches.addAndGet(events);
+                  }
+
+                  @Override
+                  public void synced(int events, long nanos) {
+                    synced.addAndGet(events);
+                  }
+
+                  @Override
+                  public void sinkFailed() {
+                    failed.incrementAndGet();
+                  }
+                })
+            .build());
+    Future<PatientRecord> call = callAsync();
+    while (failed.get() < 2) {
+      Thread.sleep(5);
+    }
+    sink.failing = false;
+    call.get();
+    assertThat(batches.get()).isEqualTo(1);
+    assertThat(synced.get()).isEqualTo(1);
+    while (depthSamples.get() == 0) {
+      Thread.sleep(5); // sampled just after the batch completes
+    }
+    assertThat(dispatcher.syncBatches()).isEqualTo(1);
+  }
 }

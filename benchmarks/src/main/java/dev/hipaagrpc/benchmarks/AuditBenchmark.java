@@ -1,0 +1,403 @@
+package dev.hipaagrpc.benchmarks;
+
+import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import com.google.protobuf.StringValue;
+import dev.hipaagrpc.audit.AuditDispatcher;
+import dev.hipaagrpc.audit.AuditKeys;
+import dev.hipaagrpc.audit.AuditServerInterceptor;
+import dev.hipaagrpc.audit.ChainedFileSink;
+import dev.hipaagrpc.audit.DeliveryPolicy;
+import dev.hipaagrpc.audit.proto.Actor;
+import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.audit.proto.Authorization;
+import dev.hipaagrpc.audit.proto.Outcome;
+import dev.hipaagrpc.audit.proto.Resource;
+import dev.hipaagrpc.audit.proto.Source;
+import dev.hipaagrpc.audit.proto.Target;
+import dev.hipaagrpc.audit.proto.Traffic;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The audit pipeline under load, against baselines measured in the same run.
+ *
+ * <ul>
+ *   <li>{@code events*}: sustained events per second from 8 threads into the hash-chained, HMAC'd,
+ *       signed file ({@link ChainedFileSink}): durable-before-response with group commit (each op
+ *       returns only after its event is fsynced), and buffered (written to the OS, synced at
+ *       checkpoints). Baseline: the same serialized event through Logback's {@code AsyncAppender}
+ *       with default settings (queue 256, discards INFO when 80% full) into a {@code FileAppender}.
+ *       At the end of each trial the state prints how many events each path lost: the audit
+ *       dispatcher's count, and for Logback submitted minus written.
+ *   <li>{@code call*}: the latency distribution (SampleTime; read p99) of one in-process unary call
+ *       without interceptors, with the audit interceptor (default: BLOCK, buffered), and with
+ *       durable-before-response.
+ * </ul>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 2)
+@Fork(1)
+public class AuditBenchmark {
+
+  static final AuditEvent EVENT =
+      AuditEvent.newBuilder()
+          .setSchema("hipaagrpc.audit/1")
+          .setEventId("5f0c8a4e2b7d4c1e9a3f6b8d0e2c4a61")
+          .setType(AuditEvent.Type.CALL)
+          .setTime("2026-03-04T05:06:07.008Z")
+          .setCorrelationId("0af7651916cd43dd8448eb211c80319c")
+          .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
+          .setActor(
+              Actor.newBuilder()
+                  .setSubject("dr.house")
+                  .setKind("USER")
+                  .addRoles("clinician")
+                  .setAuthMethod("BEARER_TOKEN")
+                  .setCredentialFingerprint("f3a9c2d1e0b4a5968778695a4b3c2d1e")
+                  .setIssuer("https://idp.example.org"))
+          .setSource(Source.newBuilder().setAddress("10.1.2.3"))
+          .setTarget(
+              Target.newBuilder()
+                  .setService("records.v1.PatientService")
+                  .setMethod("GetPatient")
+                  .setAction("read")
+                  .setMethodType("UNARY"))
+          .setResource(
+              Resource.newBuilder()
+                  .setType("Patient")
+                  .setPatientHmac(
+                      "hmac:8c96653e87ff71614e30e8c0b186cd477c5c75270d8fa9b7a4a8d8ebdcb9a66b"))
+          .setOutcome(Outcome.newBuilder().setStatus("OK"))
+          .setAuthorization(
+              Authorization.newBuilder()
+                  .setDecision("ALLOW")
+                  .setRuleId("clinician-read")
+                  .setPolicyVersion("2026-03-01")
+                  .setPurposeOfUse("TREAT"))
+          .setMaskedFields(2)
+          .setTraffic(
+              Traffic.newBuilder()
+                  .setRequestMessages(1)
+                  .setRequestBytes(44)
+                  .setResponseMessages(1)
+                  .setResponseBytes(812))
+          .setLatencyMicros(412)
+          .build();
+
+  /** The same event as one JSON line, for the Logback baseline. */
+  static final String EVENT_JSON =
+      "{\"schema\":\"hipaagrpc.audit/1\",\"eventId\":\"5f0c8a4e2b7d4c1e9a3f6b8d0e2c4a61\","
+          + "\"type\":\"CALL\",\"time\":\"2026-03-04T05:06:07.008Z\",\"correlationId\":"
+          + "\"0af7651916cd43dd8448eb211c80319c\",\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\","
+          + "\"actor\":{\"subject\":\"dr.house\",\"kind\":\"USER\",\"roles\":[\"clinician\"],"
+          + "\"authMethod\":\"BEARER_TOKEN\",\"credentialFingerprint\":"
+          + "\"f3a9c2d1e0b4a5968778695a4b3c2d1e\",\"issuer\":\"https://idp.example.org\"},"
+          + "\"source\":{\"address\":\"10.1.2.3\"},\"target\":{\"service\":"
+          + "\"records.v1.PatientService\",\"method\":\"GetPatient\",\"action\":\"read\","
+          + "\"methodType\":\"UNARY\"},\"resource\":{\"type\":\"Patient\",\"patientHmac\":"
+          + "\"hmac:8c96653e87ff71614e30e8c0b186cd477c5c75270d8fa9b7a4a8d8ebdcb9a66b\"},"
+          + "\"outcome\":{\"status\":\"OK\"},\"authorization\":{\"decision\":\"ALLOW\","
+          + "\"ruleId\":\"clinician-read\",\"policyVersion\":\"2026-03-01\",\"purposeOfUse\":"
+          + "\"TREAT\"},\"maskedFields\":2,\"traffic\":{\"requestMessages\":1,\"requestBytes\":44,"
+          + "\"responseMessages\":1,\"responseBytes\":812},\"latencyMicros\":412}";
+
+  static Path tempDir(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+
+  static AuditDispatcher chained(Path dir, boolean durable) throws IOException {
+    ChainedFileSink sink =
+        ChainedFileSink.newBuilder(dir)
+            .genesisKey(AuditKeys.newSecretKey())
+            .signingKey(AuditKeys.newSigningKeyPair())
+            .build();
+    return AuditDispatcher.newBuilder(sink)
+        .policy(DeliveryPolicy.BLOCK)
+        .durableBeforeResponse(durable)
+        .build();
+  }
+
+  /** A dispatcher into a chained file; prints its counts at the end of the trial. */
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public abstract static class ChainedState {
+    Path dir;
+    AuditDispatcher dispatcher;
+
+    abstract boolean durable();
+
+    @Setup
+    public void setUp() throws IOException {
+      dir = tempDir("audit-bench");
+      dispatcher = chained(dir, durable());
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+      long written = dispatcher.writtenEvents();
+      long syncs = dispatcher.syncBatches();
+      dispatcher.close();
+      System.out.printf(
+          "%n[audit chained file, durable=%s] events written=%d, fsync batches=%d"
+              + " (%.1f events per fsync), LOST=%d%n",
+          durable(),
+          written,
+          syncs,
+          syncs == 0 ? 0.0 : (double) written / syncs,
+          dispatcher.lostEvents());
+      deleteTree(dir);
+    }
+  }
+
+  /** Durable before response, group commit. */
+  @State(Scope.Benchmark)
+  public static class Durable extends ChainedState {
+    @Override
+    boolean durable() {
+      return true;
+    }
+  }
+
+  /** Buffered: synced at checkpoints. */
+  @State(Scope.Benchmark)
+  public static class Buffered extends ChainedState {
+    @Override
+    boolean durable() {
+      return false;
+    }
+  }
+
+  /** Logback AsyncAppender, default settings, into a FileAppender; counts what it drops. */
+  @State(Scope.Benchmark)
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public static class Logback {
+    Path dir;
+    LoggerContext context;
+    AsyncAppender async;
+    Logger logger;
+    final LongAdder submitted = new LongAdder();
+    final AtomicLong appended = new AtomicLong();
+
+    @Setup
+    public void setUp() {
+      dir = tempDir("logback-bench");
+      // A context of its own (not the global one), configured as logback.xml would.
+      context = new LoggerContext();
+      context.setMDCAdapter(new LogbackMDCAdapter());
+      PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+      encoder.setContext(context);
+      encoder.setPattern("%msg%n");
+      encoder.start();
+      FileAppender<ILoggingEvent> file = new FileAppender<>();
+      file.setContext(context);
+      file.setName("FILE");
+      file.setFile(dir.resolve("audit.log").toString());
+      file.setEncoder(encoder);
+      file.start();
+      UnsynchronizedAppenderBase<ILoggingEvent> counting =
+          new UnsynchronizedAppenderBase<>() {
+            @Override
+            protected void append(ILoggingEvent e) {
+              file.doAppend(e);
+              appended.incrementAndGet();
+            }
+          };
+      counting.setName("COUNTING");
+      counting.setContext(context);
+      counting.start();
+      // Defaults: queueSize 256, discardingThreshold 256/5, neverBlock false.
+      async = new AsyncAppender();
+      async.setName("ASYNC");
+      async.setContext(context);
+      async.addAppender(counting);
+      async.start();
+      logger = context.getLogger("hipaagrpc.audit");
+      logger.setAdditive(false);
+      logger.setLevel(Level.INFO);
+      logger.addAppender(async);
+    }
+
+    @TearDown
+    public void tearDown() {
+      async.stop(); // flushes what is queued (up to maxFlushTime)
+      long in = submitted.sum();
+      long out = appended.get();
+      System.out.printf(
+          "%n[logback AsyncAppender defaults] events submitted=%d, written=%d, DROPPED=%d"
+              + " (%.1f%%)%n",
+          in, out, in - out, in == 0 ? 0.0 : 100.0 * (in - out) / in);
+      context.stop();
+      deleteTree(dir);
+    }
+  }
+
+  @Benchmark
+  @Threads(8)
+  public boolean eventsChainedFileDurableGroupCommit(Durable s) {
+    return s.dispatcher.submit(EVENT);
+  }
+
+  @Benchmark
+  @Threads(8)
+  public boolean eventsChainedFileBuffered(Buffered s) {
+    return s.dispatcher.submit(EVENT);
+  }
+
+  @Benchmark
+  @Threads(8)
+  public void eventsLogbackAsyncAppenderDefaults(Logback s) {
+    s.logger.info(EVENT_JSON);
+    s.submitted.increment();
+  }
+
+  // ------------------------------------------------------------------ per-call cost
+
+  static final MethodDescriptor<StringValue, StringValue> METHOD =
+      MethodDescriptor.<StringValue, StringValue>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("records.v1.PatientService/GetPatient")
+          .setRequestMarshaller(ProtoUtils.marshaller(StringValue.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(StringValue.getDefaultInstance()))
+          .build();
+
+  static final StringValue REQUEST = StringValue.of("patient-123");
+  static final StringValue RESPONSE = StringValue.of("x".repeat(800));
+
+  /** Three in-process servers: no interceptor, audit (buffered), audit (durable). */
+  @State(Scope.Benchmark)
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public static class Calls {
+    Path dirBuffered;
+    Path dirDurable;
+    AuditDispatcher buffered;
+    AuditDispatcher durable;
+    Server[] servers = new Server[3];
+    ManagedChannel[] channels = new ManagedChannel[3];
+
+    @Setup
+    public void setUp() throws IOException {
+      dirBuffered = tempDir("audit-call");
+      dirDurable = tempDir("audit-call-durable");
+      buffered = chained(dirBuffered, false);
+      durable = chained(dirDurable, true);
+      ServerServiceDefinition service =
+          ServerServiceDefinition.builder("records.v1.PatientService")
+              .addMethod(
+                  METHOD,
+                  ServerCalls.asyncUnaryCall(
+                      (req, out) -> {
+                        out.onNext(RESPONSE);
+                        out.onCompleted();
+                      }))
+              .build();
+      byte[] idKey = AuditKeys.newSecretKey();
+      ServerServiceDefinition[] defs = {
+        service,
+        ServerInterceptors.intercept(
+            service, AuditServerInterceptor.newBuilder(buffered, idKey).build()),
+        ServerInterceptors.intercept(
+            service, AuditServerInterceptor.newBuilder(durable, idKey).build())
+      };
+      for (int i = 0; i < 3; i++) {
+        String name = InProcessServerBuilder.generateName();
+        servers[i] =
+            InProcessServerBuilder.forName(name)
+                .directExecutor()
+                .addService(defs[i])
+                .build()
+                .start();
+        channels[i] = InProcessChannelBuilder.forName(name).directExecutor().build();
+      }
+    }
+
+    @TearDown
+    public void tearDown() throws IOException, InterruptedException {
+      for (int i = 0; i < 3; i++) {
+        channels[i].shutdownNow();
+        servers[i].shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      System.out.printf(
+          "%n[calls] audit events buffered=%d durable=%d (fsync batches %d), LOST=%d%n",
+          buffered.writtenEvents(),
+          durable.writtenEvents(),
+          durable.syncBatches(),
+          buffered.lostEvents() + durable.lostEvents());
+      buffered.close();
+      durable.close();
+      deleteTree(dirBuffered);
+      deleteTree(dirDurable);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public StringValue callBaselineNoInterceptor(Calls c) {
+    return ClientCalls.blockingUnaryCall(c.channels[0], METHOD, CallOptions.DEFAULT, REQUEST);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public StringValue callAudited(Calls c) {
+    return ClientCalls.blockingUnaryCall(c.channels[1], METHOD, CallOptions.DEFAULT, REQUEST);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public StringValue callAuditedDurable(Calls c) {
+    return ClientCalls.blockingUnaryCall(c.channels[2], METHOD, CallOptions.DEFAULT, REQUEST);
+  }
+}
