@@ -1,6 +1,7 @@
 package dev.hipaagrpc.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -252,5 +253,51 @@ class RotationTest {
 
     // Still serving with the original certificate.
     assertThat(freshCall(creds)).isEqualTo(original);
+  }
+
+  @Test
+  void trustReload_newCrlRevokesClient_refusedOnNextHandshakeWithoutRestart() throws Exception {
+    DevPki pki = DevPki.create();
+    DevPki.Credential s = pki.server();
+    DevPki.Credential victim = pki.client(pki.spiffeId("ns/ward/sa/lost-laptop"));
+    DevPki.Credential other = pki.client(pki.spiffeId("ns/ward/sa/desk"));
+    Path ca = pki.writeTrustBundle(dir.resolve("crl-ca.pem"));
+    Path crl = pki.writeCrls(dir.resolve("crl.pem"));
+    TrustMaterial trust = TrustMaterial.fromPemFiles(ca, List.of(crl));
+    Server crlServer =
+        Echo.start(
+            MtlsServerCredentials.newBuilder()
+                .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
+                .trust(trust)
+                .build());
+    try {
+      assertThat(callAs(crlServer, pki, victim)).isEqualTo("hi");
+      pki.revoke(victim);
+      pki.writeCrls(crl);
+      assertThat(trust.reload()).isTrue();
+      assertThatThrownBy(() -> callAs(crlServer, pki, victim))
+          .isInstanceOfSatisfying(
+              io.grpc.StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      assertThat(callAs(crlServer, pki, other)).isEqualTo("hi");
+    } finally {
+      Echo.shutdown(crlServer);
+    }
+  }
+
+  private static String callAs(Server target, DevPki pki, DevPki.Credential client)
+      throws InterruptedException {
+    ManagedChannel channel =
+        Echo.channel(
+            target,
+            MtlsChannelCredentials.newBuilder()
+                .trust(TrustMaterial.of(List.of(pki.rootCertificate())))
+                .identity(IdentityMaterial.of(client.privateKey(), client.chain()))
+                .build());
+    try {
+      return Echo.call(channel, "hi");
+    } finally {
+      Echo.shutdown(channel);
+    }
   }
 }
