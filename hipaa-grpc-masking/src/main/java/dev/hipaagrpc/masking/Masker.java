@@ -34,6 +34,12 @@ final class Masker {
     return compiler;
   }
 
+  /** Whether messages of this type never need masking: the zero-cost path, no allocation. */
+  boolean inert(Message message) {
+    Descriptor type = message.getDescriptorForType();
+    return !compiler.plan(type).active && !type.getFullName().equals(PlanCompiler.ANY);
+  }
+
   /** Returns the masked message, the same instance when nothing changed. */
   Message mask(Message message, Set<String> roles, Counter counter) {
     Descriptor type = message.getDescriptorForType();

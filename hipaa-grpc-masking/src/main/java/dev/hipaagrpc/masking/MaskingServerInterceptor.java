@@ -88,16 +88,19 @@ public final class MaskingServerInterceptor implements ServerInterceptor {
         fail("the response is not a protobuf message", null);
         return;
       }
-      Masker.Counter counter = new Masker.Counter();
-      RespT masked;
+      RespT masked = message;
       try {
-        masked = (RespT) redactor.redact(proto, principal, counter);
+        // The zero-cost path: a type with nothing sensitive allocates nothing here.
+        if (!redactor.inert(proto)) {
+          Masker.Counter counter = new Masker.Counter();
+          masked = (RespT) redactor.redact(proto, principal, counter);
+          if (counter.count > 0) {
+            facts.addMaskedFields(counter.count);
+          }
+        }
       } catch (RuntimeException e) {
         fail("the response could not be masked", e);
         return;
-      }
-      if (counter.count > 0) {
-        facts.addMaskedFields(counter.count);
       }
       super.sendMessage(masked);
     }

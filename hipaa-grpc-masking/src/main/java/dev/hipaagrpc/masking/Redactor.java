@@ -82,7 +82,15 @@ public final class Redactor {
    */
   public <M extends Message> M redact(M message, @Nullable Principal principal) {
     requireNonNull(message, "message");
+    if (responses.inert(message)) {
+      return message;
+    }
     return redact(message, principal, new Masker.Counter());
+  }
+
+  /** Whether {@link #redact} returns every message of this one's type unchanged. */
+  boolean inert(Message message) {
+    return responses.inert(message);
   }
 
   @SuppressWarnings("unchecked")
