@@ -161,6 +161,38 @@ class MtlsChannelCredentialsTest {
   }
 
   @Test
+  void namedGroups_x25519OnlyClient_refusedByNistAcceptedByMozilla() throws Exception {
+    // RSA certificates, so the client's group list cannot also rule out an ECDSA certificate.
+    DevPki rsa = DevPki.newBuilder().keyType(DevPki.KeyType.RSA_2048).build();
+    DevPki.Credential s = rsa.server();
+    TrustMaterial trust = TrustMaterial.of(List.of(rsa.rootCertificate()));
+    MtlsServerCredentials.Builder b =
+        MtlsServerCredentials.newBuilder()
+            .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
+            .trust(trust);
+    Server nist = Echo.start(b.build());
+    Server mozilla = Echo.start(b.profile(TlsProfile.MOZILLA_INTERMEDIATE).build());
+    int[] ecdheRsaGcm = {0xC02F}; // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    int[] x25519 = {RawClientHello.X25519};
+    try {
+      assertThat(RawClientHello.send(nist.getPort(), RawClientHello.TLS_1_2, ecdheRsaGcm).answer())
+          .as("control: P-256 offered")
+          .isEqualTo(RawClientHello.Answer.SERVER_HELLO);
+      assertThat(
+              RawClientHello.send(nist.getPort(), RawClientHello.TLS_1_2, ecdheRsaGcm, x25519)
+                  .answer())
+          .isNotEqualTo(RawClientHello.Answer.SERVER_HELLO);
+      assertThat(
+              RawClientHello.send(mozilla.getPort(), RawClientHello.TLS_1_2, ecdheRsaGcm, x25519)
+                  .answer())
+          .isEqualTo(RawClientHello.Answer.SERVER_HELLO);
+    } finally {
+      Echo.shutdown(nist);
+      Echo.shutdown(mozilla);
+    }
+  }
+
+  @Test
   void ocsp_responderUnreachable_failClosedRefusesAndSoftFailAccepts() throws Exception {
     int closedPort;
     try (java.net.ServerSocket socket =

@@ -58,11 +58,20 @@ final class RawClientHello {
 
   /** Sends a ClientHello with {@code version} and {@code suites} and reads the first answer. */
   static Result send(int port, int version, int[] suites) throws IOException {
+    return send(port, version, suites, new int[] {SECP256R1, SECP384R1});
+  }
+
+  static final int SECP256R1 = 0x0017;
+  static final int SECP384R1 = 0x0018;
+  static final int X25519 = 0x001d;
+
+  /** As {@link #send(int, int, int[])}, offering only the given key-exchange groups. */
+  static Result send(int port, int version, int[] suites, int[] groups) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       // A safety net against a hung test, not a timing assertion.
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
-      out.write(record(clientHello(version, suites)));
+      out.write(record(clientHello(version, suites, groups)));
       out.flush();
       DataInputStream in = new DataInputStream(socket.getInputStream());
       int type;
@@ -101,7 +110,7 @@ final class RawClientHello {
     return b.toByteArray();
   }
 
-  private static byte[] clientHello(int version, int[] suites) {
+  private static byte[] clientHello(int version, int[] suites, int[] groups) {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     u16(body, version);
     byte[] random = new byte[32];
@@ -123,8 +132,12 @@ final class RawClientHello {
     u16(sni, host.length);
     sni.writeBytes(host);
     extension(ext, 0x0000, sni.toByteArray());
-    // supported_groups: secp256r1, secp384r1
-    extension(ext, 0x000a, new byte[] {0, 4, 0, 0x17, 0, 0x18});
+    ByteArrayOutputStream g = new ByteArrayOutputStream();
+    u16(g, groups.length * 2);
+    for (int group : groups) {
+      u16(g, group);
+    }
+    extension(ext, 0x000a, g.toByteArray());
     // ec_point_formats: uncompressed
     extension(ext, 0x000b, new byte[] {1, 0});
     // signature_algorithms: ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256
