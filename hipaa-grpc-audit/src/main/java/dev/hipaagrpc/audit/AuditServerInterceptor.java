@@ -120,6 +120,10 @@ public final class AuditServerInterceptor implements ServerInterceptor {
     final AtomicLong reqBytes = new AtomicLong();
     final AtomicLong respMsgs = new AtomicLong();
     final AtomicLong respBytes = new AtomicLong();
+    // Set when the application threw from a listener callback: grpc-java then cancels the
+    // stream with UNKNOWN without going through our ServerCall, so the event is ours to write.
+    volatile boolean threw;
+    volatile boolean closed;
 
     CallState(ServerCall<?, ?> call, CallFacts facts, Metadata headers) {
       this.facts = facts;
@@ -212,6 +216,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
         return;
       }
       closed = true;
+      state.closed = true;
       AuditEvent event = state.event(AuditEvent.Type.CALL, status);
       if (dispatcher.deliver(event)) {
         Metadata h = heldHeaders;
@@ -246,7 +251,44 @@ public final class AuditServerInterceptor implements ServerInterceptor {
     public void onMessage(ReqT message) {
       state.reqMsgs.incrementAndGet();
       state.reqBytes.addAndGet(sizeOf(message));
-      super.onMessage(message);
+      try {
+        super.onMessage(message);
+      } catch (RuntimeException | Error e) {
+        state.threw = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void onHalfClose() {
+      try {
+        super.onHalfClose();
+      } catch (RuntimeException | Error e) {
+        state.threw = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void onReady() {
+      try {
+        super.onReady();
+      } catch (RuntimeException | Error e) {
+        state.threw = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      try {
+        super.onComplete();
+      } finally {
+        if (state.threw && !state.closed) {
+          // grpc-java closed the stream itself with UNKNOWN ("Application error processing RPC").
+          dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));
+        }
+      }
     }
 
     @Override
@@ -254,7 +296,12 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       try {
         super.onCancel();
       } finally {
-        dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL_CANCELLED, Status.CANCELLED));
+        if (state.threw && !state.closed) {
+          // The service threw; the client sees UNKNOWN. Record that, not a client cancel.
+          dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));
+        } else {
+          dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL_CANCELLED, Status.CANCELLED));
+        }
       }
     }
   }

@@ -370,15 +370,15 @@ public final class AuditVerifier {
           if (yf != null && yf.seq == expected) {
             fail(Problem.REORDERED, x, f.seq, "seq " + f.seq + " appears before seq " + expected);
           } else {
-            String what =
-                x.firstInFile && !"ROTATE".equals(lastReason)
-                    ? "records"
-                    : x.firstInFile ? "a whole file of records" : "records";
+            String missing =
+                f.seq - expected == 1
+                    ? "record seq " + expected + " is missing"
+                    : "records seq " + expected + " to " + (f.seq - 1) + " are missing";
             fail(
                 Problem.DELETED,
                 x,
                 expected,
-                what + " seq " + expected + " to " + (f.seq - 1) + " are missing");
+                missing + (x.firstInFile ? " (a whole file, or the end of the previous one)" : ""));
           }
           return false;
         }

@@ -171,6 +171,18 @@ class AuditServerInterceptorTest {
   }
 
   @Test
+  void unaryCall_serviceThrows_auditedAsUnknown() throws Exception {
+    assertThatThrownBy(() -> server.blocking("ok").getPatient(request("throw")))
+        .extracting(t -> ((StatusRuntimeException) t).getStatus().getCode())
+        .isEqualTo(Status.Code.UNKNOWN);
+    List<AuditEvent> events = sink.await(1);
+    assertThat(events).hasSize(1);
+    assertThat(events.get(0).getType()).isEqualTo(AuditEvent.Type.CALL);
+    assertThat(events.get(0).getOutcome().getStatus()).isEqualTo("UNKNOWN");
+    assertThat(json(events.get(0))).doesNotContain(CANARY);
+  }
+
+  @Test
   void serverStreaming_completed_oneEventWithCounts() throws Exception {
     Iterator<PatientRecord> it = server.blocking("noaction").listObservations(request("5"));
     int n = 0;

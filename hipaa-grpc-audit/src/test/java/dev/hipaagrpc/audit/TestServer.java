@@ -155,6 +155,9 @@ final class TestServer implements AutoCloseable {
       CallFacts facts = CallFacts.current();
       facts.patientId(req.getPatientId());
       facts.addMaskedFields(2);
+      if (req.getNote().equals("throw")) {
+        throw new IllegalStateException("service bug near " + CANARY);
+      }
       if (req.getNote().startsWith("fail")) {
         out.onError(
             Status.INVALID_ARGUMENT.withDescription("bad " + req.getNote()).asRuntimeException());
