@@ -166,6 +166,42 @@ class MtlsServerCredentialsTest {
   }
 
   @Test
+  void handshake_cbcOnlyAgainstJdkDefaults_getsServerHello() throws Exception {
+    // Control: the JDK's default TLS server accepts this CBC-only hello, so the refusal below is
+    // our profile's doing, not the JDK's policy.
+    DevPki.Credential s = PKI.server();
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    char[] pw = "x".toCharArray();
+    ks.setKeyEntry(
+        "k", s.privateKey(), pw, s.chain().toArray(new java.security.cert.Certificate[0]));
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+    kmf.init(ks, pw);
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), null, null);
+    try (javax.net.ssl.SSLServerSocket listener =
+        (javax.net.ssl.SSLServerSocket)
+            ctx.getServerSocketFactory()
+                .createServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread accept =
+          new Thread(
+              () -> {
+                try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) listener.accept()) {
+                  socket.startHandshake();
+                } catch (IOException e) {
+                  // The raw client hangs up after the ServerHello.
+                }
+              });
+      accept.start();
+      RawClientHello.Result r =
+          RawClientHello.send(
+              listener.getLocalPort(), RawClientHello.TLS_1_2, RawClientHello.CBC_SUITES);
+      assertThat(r.answer()).isEqualTo(RawClientHello.Answer.SERVER_HELLO);
+      accept.join();
+    }
+  }
+
+  @Test
   void handshake_tls11Only_refusedWithoutServerHello() throws Exception {
     int[] suites = {0xC009, 0xC013, 0xC02B};
     RawClientHello.Result r = RawClientHello.send(server.getPort(), RawClientHello.TLS_1_1, suites);

@@ -1,0 +1,87 @@
+package dev.hipaagrpc.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
+import java.lang.reflect.Method;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What our contexts enable, independent of the JDK's own {@code jdk.tls.disabledAlgorithms} (which
+ * on JDK 25 also removes TLS 1.1 and TLS_RSA_*, but not on every JDK 17 build).
+ */
+class SslContextsTest {
+
+  private static final DevPki PKI = DevPki.create();
+
+  private static SSLEngine serverEngine(TlsProfile profile) {
+    return serverContext(profile).newEngine(ByteBufAllocator.DEFAULT);
+  }
+
+  private static SslContext serverContext(TlsProfile profile) {
+    DevPki.Credential s = PKI.server();
+    return SslContexts.server(
+        IdentityMaterial.of(s.privateKey(), s.chain()),
+        TrustMaterial.of(List.of(PKI.rootCertificate())),
+        ClientAuth.REQUIRE,
+        profile,
+        TlsProfile.PROTOCOLS,
+        profile.cipherSuites(),
+        new DelegatingTrustManager.Revocation(false, false));
+  }
+
+  @Test
+  void server_nistProfile_enablesExactlyTheProfile() throws Exception {
+    SSLEngine engine = serverEngine(TlsProfile.NIST_SP_800_52R2);
+    try {
+      assertThat(engine.getEnabledProtocols()).containsExactlyInAnyOrder("TLSv1.3", "TLSv1.2");
+      assertThat(engine.getEnabledCipherSuites())
+          .containsExactlyElementsOf(TlsProfile.NIST_SP_800_52R2.cipherSuites());
+      assertThat(engine.getNeedClientAuth()).isTrue();
+      SSLParameters params = engine.getSSLParameters();
+      assertThat(params.getUseCipherSuitesOrder()).isTrue();
+      assertThat(
+              serverContext(TlsProfile.NIST_SP_800_52R2)
+                  .applicationProtocolNegotiator()
+                  .protocols())
+          .containsExactly("h2");
+      Method groups = namedGroupsGetter();
+      if (groups != null) {
+        assertThat((String[]) groups.invoke(params)).containsExactly("secp384r1", "secp256r1");
+      }
+    } finally {
+      ReferenceCountUtil.release(engine);
+    }
+  }
+
+  @Test
+  void server_mozillaProfile_addsChaChaAndX25519Only() throws Exception {
+    SSLEngine engine = serverEngine(TlsProfile.MOZILLA_INTERMEDIATE);
+    try {
+      assertThat(engine.getEnabledCipherSuites())
+          .allMatch(s -> s.contains("_GCM_") || s.contains("CHACHA20_POLY1305"))
+          .noneMatch(s -> s.startsWith("TLS_RSA_") || s.startsWith("TLS_DHE_"));
+      Method groups = namedGroupsGetter();
+      if (groups != null) {
+        assertThat((String[]) groups.invoke(engine.getSSLParameters()))
+            .containsExactly("x25519", "secp256r1", "secp384r1");
+      }
+    } finally {
+      ReferenceCountUtil.release(engine);
+    }
+  }
+
+  private static Method namedGroupsGetter() {
+    try {
+      return SSLParameters.class.getMethod("getNamedGroups");
+    } catch (NoSuchMethodException e) {
+      return null; // JDK 17-19
+    }
+  }
+}
