@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -87,6 +89,8 @@ public final class ChainedFileSink implements AuditSink {
   private long lastCheckpointMillis;
   private boolean broken;
   private boolean closed;
+  private final StringBuilder scratch = new StringBuilder(1024);
+  private final MessageDigest digest = Crypto.sha256();
 
   private ChainedFileSink(Builder b) throws IOException {
     this.dir = b.dir;
@@ -141,7 +145,9 @@ public final class ChainedFileSink implements AuditSink {
     String prev0 = prevHash;
     long records0 = recordsInEpoch;
     for (AuditEvent e : events) {
-      out.write(record("event", EventJson.toJson(e)));
+      StringBuilder sb = startRecord("event");
+      EventJson.append(sb, e);
+      finishRecord(sb, out);
       recordsInEpoch++;
     }
     try {
@@ -220,8 +226,18 @@ public final class ChainedFileSink implements AuditSink {
 
   /** Frames one record: body, HMAC under the epoch key, and advances the chain. */
   private byte[] record(String kind, String json) {
-    StringBuilder sb = new StringBuilder(json.length() + 200);
-    sb.append("{\"seq\":")
+    ByteArrayOutputStream out = new ByteArrayOutputStream(json.length() + 256);
+    StringBuilder sb = startRecord(kind);
+    sb.append(json);
+    finishRecord(sb, out);
+    return out.toByteArray();
+  }
+
+  /** The record prefix, in the reusable builder (only the writer thread calls the sink). */
+  private StringBuilder startRecord(String kind) {
+    StringBuilder sb = scratch;
+    sb.setLength(0);
+    return sb.append("{\"seq\":")
         .append(seq)
         .append(",\"epoch\":")
         .append(epoch)
@@ -229,17 +245,22 @@ public final class ChainedFileSink implements AuditSink {
         .append(prevHash)
         .append("\",\"")
         .append(kind)
-        .append("\":")
-        .append(json);
-    byte[] body = sb.toString().getBytes(UTF_8);
-    byte[] tag = mac.doFinal(body);
-    byte[] line = new byte[body.length + Checkpoints.MAC_SUFFIX + 1];
-    System.arraycopy(body, 0, line, 0, body.length);
-    byte[] suffix = (",\"mac\":\"" + Crypto.HEX.formatHex(tag) + "\"}\n").getBytes(UTF_8);
-    System.arraycopy(suffix, 0, line, body.length, suffix.length);
-    prevHash = Crypto.sha256Hex(line, 0, line.length - 1);
+        .append("\":");
+  }
+
+  /** Appends body + mac suffix + newline to {@code out}; the hash covers the line sans newline. */
+  private void finishRecord(StringBuilder body, ByteArrayOutputStream out) {
+    byte[] bytes = body.toString().getBytes(UTF_8);
+    byte[] suffix =
+        (",\"mac\":\"" + Crypto.HEX.formatHex(mac.doFinal(bytes)) + "\"}")
+            .getBytes(StandardCharsets.US_ASCII);
+    digest.update(bytes);
+    digest.update(suffix);
+    prevHash = Crypto.HEX.formatHex(digest.digest());
+    out.write(bytes, 0, bytes.length);
+    out.write(suffix, 0, suffix.length);
+    out.write('\n');
     seq++;
-    return line;
   }
 
   /** Appends bytes; on failure truncates back so that no partial record stays in the file. */
