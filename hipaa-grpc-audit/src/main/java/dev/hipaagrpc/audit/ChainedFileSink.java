@@ -285,7 +285,7 @@ public final class ChainedFileSink implements AuditSink {
   }
 
   private void checkpoint(Checkpoint.Reason reason, long truncatedBytes) throws IOException {
-    String time = EventFactory.TIME.format(clock.instant());
+    String time = EventFactory.formatMillis(clock.millis());
     String sig =
         Checkpoints.sign(
             signingKey,

@@ -329,6 +329,21 @@ class AuditServerInterceptorTest {
   }
 
   @Test
+  void formatMillis_anyInstant_matchesIsoFormatter() {
+    java.util.Random r = new java.util.Random(7);
+    long[] fixed = {0, 1, 999, 86_399_999, 86_400_000, -1, 253_402_300_799_999L, 951_782_400_000L};
+    for (long t : fixed) {
+      assertThat(EventFactory.formatMillis(t))
+          .isEqualTo(EventFactory.TIME.format(Instant.ofEpochMilli(t)));
+    }
+    for (int i = 0; i < 10_000; i++) {
+      long t = (long) (r.nextDouble() * 253_402_300_799_999L);
+      assertThat(EventFactory.formatMillis(t))
+          .isEqualTo(EventFactory.TIME.format(Instant.ofEpochMilli(t)));
+    }
+  }
+
+  @Test
   void traceIdOf_malformed_ignored() {
     assertThat(EventFactory.traceIdOf("00-" + "0".repeat(32) + "-00f067aa0ba902b7-01")).isNull();
     assertThat(EventFactory.traceIdOf("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"))
