@@ -57,6 +57,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
+@SuppressWarnings("NullAway.Init") // fields are set in @Setup
 public class TlsCallBenchmark {
 
   private static final MethodDescriptor.Marshaller<String> UTF8 =

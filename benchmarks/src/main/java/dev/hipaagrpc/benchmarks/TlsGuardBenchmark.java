@@ -22,6 +22,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,6 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
+@SuppressWarnings("NullAway.Init") // fields are set in @Setup
 public class TlsGuardBenchmark {
 
   private static final MethodDescriptor<InputStream, InputStream> METHOD =
@@ -86,7 +88,7 @@ public class TlsGuardBenchmark {
 
   /** What the guard would cost without its per-session cache. */
   @Benchmark
-  public PeerIdentity uncachedPeerIdentity() {
+  public @Nullable PeerIdentity uncachedPeerIdentity() {
     return PeerIdentity.fromSession(session);
   }
 

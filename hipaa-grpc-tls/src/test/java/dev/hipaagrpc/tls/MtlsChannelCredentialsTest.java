@@ -179,6 +179,12 @@ class MtlsChannelCredentialsTest {
           .as("control: P-256 offered")
           .isEqualTo(RawClientHello.Answer.SERVER_HELLO);
       assertThat(
+              RawClientHello.send(
+                      nist.getPort(), RawClientHello.TLS_1_2, RawClientHello.STATIC_RSA_SUITES)
+                  .answer())
+          .as("static RSA key transport against an RSA certificate")
+          .isNotEqualTo(RawClientHello.Answer.SERVER_HELLO);
+      assertThat(
               RawClientHello.send(nist.getPort(), RawClientHello.TLS_1_2, ecdheRsaGcm, x25519)
                   .answer())
           .isNotEqualTo(RawClientHello.Answer.SERVER_HELLO);
