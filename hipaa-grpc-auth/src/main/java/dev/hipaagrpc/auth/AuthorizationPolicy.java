@@ -36,8 +36,8 @@ import java.util.Locale;
  *         .methods("clinic.Observations/*").anyRole("nurse").purposes("TREAT"))
  *     .rule(AuthorizationPolicy.deny("no-contractors").methods("clinic.Admin/*")
  *         .anyRole("contractor"))
- *     .method("clinic.Observations/Get", Interaction.READ, "Observation",
- *         "patient_id", "")
+ *     .method(AuthorizationPolicy.method("clinic.Observations/Get")
+ *         .fhir("Observation", Interaction.READ).patientField("patient_id"))
  *     .breakGlass(List.of("physician"), List.of(), List.of("EMERGENCY", "CODE_BLUE"))
  *     .build();
  * }</pre>
@@ -70,6 +70,15 @@ public final class AuthorizationPolicy {
   /** Starts a DENY rule with a unique id; a matching deny rule wins over every allow rule. */
   public static RuleBuilder deny(String id) {
     return new RuleBuilder(requireNonNull(id, "id"), Effect.DENY);
+  }
+
+  /**
+   * Starts declaring what a method does.
+   *
+   * @param fullMethodName {@code pkg.Service/Method}
+   */
+  public static MethodBuilder method(String fullMethodName) {
+    return new MethodBuilder(requireNonNull(fullMethodName, "fullMethodName"));
   }
 
   /**
@@ -174,29 +183,9 @@ public final class AuthorizationPolicy {
       return this;
     }
 
-    /**
-     * Declares what a method does.
-     *
-     * @param fullMethodName {@code pkg.Service/Method}
-     * @param interaction the FHIR interaction, or {@code INTERACTION_UNSPECIFIED} with an empty
-     *     {@code fhirResource} when the method acts on no FHIR resource
-     * @param fhirResource the FHIR resource type, or empty
-     * @param patientField path of the request field holding the patient id, or empty
-     * @param tenantField path of the request field holding the tenant, or empty
-     */
-    public Builder method(
-        String fullMethodName,
-        Interaction interaction,
-        String fhirResource,
-        String patientField,
-        String tenantField) {
-      proto.addMethods(
-          MethodSpec.newBuilder()
-              .setMethod(requireNonNull(fullMethodName, "fullMethodName"))
-              .setInteraction(requireNonNull(interaction, "interaction"))
-              .setFhirResource(requireNonNull(fhirResource, "fhirResource"))
-              .setPatientField(requireNonNull(patientField, "patientField"))
-              .setTenantField(requireNonNull(tenantField, "tenantField")));
+    /** Declares what a method does (FHIR resource and interaction, patient and tenant fields). */
+    public Builder method(MethodBuilder method) {
+      proto.addMethods(requireNonNull(method, "method").proto.build());
       return this;
     }
 
@@ -282,6 +271,43 @@ public final class AuthorizationPolicy {
     /** Allow rules only: break-glass may reach this rule's methods. Default: no. */
     public RuleBuilder allowBreakGlass() {
       proto.setAllowBreakGlass(true);
+      return this;
+    }
+  }
+
+  /**
+   * What one method does. Each part is optional; the same method may also be declared by proto
+   * options, provided the declarations agree. Not thread-safe.
+   */
+  public static final class MethodBuilder {
+    private final MethodSpec.Builder proto;
+
+    private MethodBuilder(String fullMethodName) {
+      proto = MethodSpec.newBuilder().setMethod(fullMethodName);
+    }
+
+    /**
+     * The FHIR resource type the method acts on and the interaction it performs; the caller's SMART
+     * on FHIR scopes must then grant that interaction. Default: none.
+     */
+    public MethodBuilder fhir(String resourceType, Interaction interaction) {
+      proto.setFhirResource(requireNonNull(resourceType, "resourceType"));
+      proto.setInteraction(requireNonNull(interaction, "interaction"));
+      return this;
+    }
+
+    /**
+     * Path of the request's string field holding the patient id ({@code patient_id}, {@code
+     * subject.id}). Default: none.
+     */
+    public MethodBuilder patientField(String path) {
+      proto.setPatientField(requireNonNull(path, "path"));
+      return this;
+    }
+
+    /** Path of the request's string field holding the tenant. Default: none. */
+    public MethodBuilder tenantField(String path) {
+      proto.setTenantField(requireNonNull(path, "path"));
       return this;
     }
   }

@@ -80,15 +80,24 @@ class AuthorizationPolicyTest {
                     .rule(AuthorizationPolicy.deny("a").methods(ADMIN + "/*").allowBreakGlass())
                     .build())
         .hasMessageContaining("ALLOW rules only");
-    assertThatThrownBy(() -> base().method(ADMIN + "/Ping", Interaction.READ, "", "", "").build())
+    assertThatThrownBy(
+            () ->
+                base()
+                    .method(AuthorizationPolicy.method(ADMIN + "/Ping").fhir("", Interaction.READ))
+                    .build())
         .hasMessageContaining("set together");
     assertThatThrownBy(
-            () -> base().method(ADMIN + "/Ping", Interaction.READ, "observation", "", "").build())
+            () ->
+                base()
+                    .method(
+                        AuthorizationPolicy.method(ADMIN + "/Ping")
+                            .fhir("observation", Interaction.READ))
+                    .build())
         .hasMessageContaining("FHIR type name");
     assertThatThrownBy(
             () ->
                 base()
-                    .method(ADMIN + "/Ping", Interaction.INTERACTION_UNSPECIFIED, "", "a..b", "")
+                    .method(AuthorizationPolicy.method(ADMIN + "/Ping").patientField("a..b"))
                     .build())
         .hasMessageContaining("invalid field path");
     assertThatThrownBy(
@@ -218,7 +227,11 @@ class AuthorizationPolicyTest {
             () ->
                 AuthorizationServerInterceptor.newBuilder()
                     .policy(
-                        base().method(OBS + "/Read", Interaction.READ, "Patient", "", "").build())
+                        base()
+                            .method(
+                                AuthorizationPolicy.method(OBS + "/Read")
+                                    .fhir("Patient", Interaction.READ))
+                            .build())
                     .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
                     .build())
         .hasMessageContaining("conflicts with the FHIR resource");
@@ -228,8 +241,7 @@ class AuthorizationPolicyTest {
                 AuthorizationServerInterceptor.newBuilder()
                     .policy(
                         base()
-                            .method(
-                                OBS + "/Read", Interaction.INTERACTION_UNSPECIFIED, "", "note", "")
+                            .method(AuthorizationPolicy.method(OBS + "/Read").patientField("note"))
                             .build())
                     .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
                     .build())
@@ -250,11 +262,8 @@ class AuthorizationPolicyTest {
                     .policy(
                         base()
                             .method(
-                                ADMIN + "/Ping",
-                                Interaction.INTERACTION_UNSPECIFIED,
-                                "",
-                                "subject.nope",
-                                "")
+                                AuthorizationPolicy.method(ADMIN + "/Ping")
+                                    .patientField("subject.nope"))
                             .build())
                     .methodOptionsFrom(AdminServiceGrpc.getServiceDescriptor())
                     .build())

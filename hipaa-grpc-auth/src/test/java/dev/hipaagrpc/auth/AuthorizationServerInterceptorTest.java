@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.hipaagrpc.auth.proto.CallerKind;
-import dev.hipaagrpc.auth.proto.Interaction;
 import dev.hipaagrpc.auth.testing.AdminServiceGrpc;
 import dev.hipaagrpc.auth.testing.ObservationServiceGrpc;
 import dev.hipaagrpc.auth.testing.PlainRequest;
@@ -52,7 +51,10 @@ class AuthorizationServerInterceptorTest {
                 .callerKind(CallerKind.SERVICE)
                 .spiffeIds("spiffe://clinic.example/ns/billing/*"))
         .rule(AuthorizationPolicy.allow("create-obs").methods(OBS + "/Create").anyRole("physician"))
-        .method(ADMIN + "/Export", Interaction.INTERACTION_UNSPECIFIED, "", "subject.id", "org")
+        .method(
+            AuthorizationPolicy.method(ADMIN + "/Export")
+                .patientField("subject.id")
+                .tenantField("org"))
         .breakGlass(
             List.of("physician"), List.of("bg/emergency"), List.of("EMERGENCY", "UNRESPONSIVE"))
         .build();
