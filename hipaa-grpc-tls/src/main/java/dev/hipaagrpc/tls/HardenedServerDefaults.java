@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * <table>
  *   <caption>Defaults (grpc-java's own default in brackets)</caption>
  *   <tr><td>max inbound message size</td><td>4 MiB [4 MiB]</td></tr>
- *   <tr><td>max inbound metadata size</td><td>8 KiB, hard limit 16 KiB [8 KiB soft / 32 KiB]</td></tr>
+ *   <tr><td>max inbound metadata size</td><td>8 KiB, hard limit 16 KiB [8 KiB]</td></tr>
  *   <tr><td>max concurrent calls per connection</td><td>100 [unlimited]</td></tr>
  *   <tr><td>max RST_STREAM frames per window</td><td>200 per 10 s [unlimited]</td></tr>
  *   <tr><td>TLS handshake timeout</td><td>10 s [120 s]</td></tr>
@@ -149,9 +149,9 @@ public final class HardenedServerDefaults {
     }
 
     /**
-     * Largest request metadata (headers) accepted, in bytes (default 8 KiB; requests between this
-     * and the hard limit of 16 KiB, or twice this if larger, are refused with a status rather than
-     * a connection error).
+     * Request metadata (headers) size limit in bytes (default 8 KiB soft, 16 KiB hard). Above the
+     * soft limit grpc fails calls with a probability that grows towards the hard limit (twice this
+     * value, at least 16 KiB); above the hard limit every call fails.
      */
     public Builder maxInboundMetadataSize(int bytes) {
       this.maxInboundMetadataSize = positive(bytes, "maxInboundMetadataSize");
