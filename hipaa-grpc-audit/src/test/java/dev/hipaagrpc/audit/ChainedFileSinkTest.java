@@ -459,4 +459,51 @@ class ChainedFileSinkTest {
     assertThat(Checkpoints.verify(kp.getPublic(), data, Checkpoints.sign(kp.getPrivate(), data)))
         .isTrue();
   }
+
+  /** A clock the test moves. */
+  static final class MutableClock extends java.time.Clock {
+    volatile java.time.Instant now = java.time.Instant.parse("2026-03-04T05:06:07.008Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void rotateAndCheckpoint_byTime_newFileAndIntervalCheckpoint() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (ChainedFileSink sink =
+        ChainedFileSink.newBuilder(dir)
+            .genesisKey(genesis)
+            .signingKey(signing)
+            .checkpointEvery(1_000_000, Duration.ofMinutes(1))
+            .rotateAt(1L << 40, Duration.ofHours(1))
+            .onSealed(sealed::add)
+            .clock(clock)
+            .build()) {
+      sink.write(List.of(event(1)));
+      long epoch = sink.epoch();
+      clock.now = clock.now.plus(Duration.ofMinutes(2));
+      sink.idle(); // the writer's idle tick: interval checkpoint
+      assertThat(sink.epoch()).isEqualTo(epoch + 1);
+      assertThat(files()).hasSize(1);
+      clock.now = clock.now.plus(Duration.ofHours(2));
+      sink.write(List.of(event(2)));
+      assertThat(files()).hasSize(2);
+      assertThat(sealed).containsExactly(files().get(0));
+    }
+    assertThat(Files.readString(files().get(0))).contains("\"INTERVAL\"").contains("\"ROTATE\"");
+    assertThat(verifier().verify(dir).ok()).isTrue();
+  }
 }

@@ -319,4 +319,43 @@ class DeliveryPolicyTest {
     }
     assertThat(dispatcher.syncBatches()).isEqualTo(1);
   }
+
+  @Test
+  void durable_concurrentEvents_shareOneFsync() throws Exception {
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger syncCalls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    TestSinks.Collecting sink =
+        new TestSinks.Collecting() {
+          @Override
+          public void sync() {
+            if (syncCalls.incrementAndGet() == 1) {
+              try {
+                gate.await(); // hold the first fsync while nine more events queue up
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          }
+        };
+    dispatcher = AuditDispatcher.newBuilder(sink).durableBeforeResponse(true).build();
+    AuditEvent e = AuditEvent.newBuilder().setSchema("hipaagrpc.audit/1").build();
+    List<Future<Boolean>> calls = new java.util.ArrayList<>();
+    calls.add(pool.submit(() -> dispatcher.submit(e)));
+    while (syncCalls.get() == 0) {
+      Thread.sleep(5);
+    }
+    for (int i = 0; i < 9; i++) {
+      calls.add(pool.submit(() -> dispatcher.submit(e)));
+    }
+    while (dispatcher.queueDepth() < 9) {
+      Thread.sleep(5);
+    }
+    gate.countDown();
+    for (Future<Boolean> c : calls) {
+      assertThat(c.get()).isTrue();
+    }
+    assertThat(sink.snapshot()).hasSize(10);
+    assertThat(dispatcher.syncBatches()).isEqualTo(2); // ten durable events, two fsyncs
+  }
 }
