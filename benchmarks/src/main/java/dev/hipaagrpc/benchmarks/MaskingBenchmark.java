@@ -101,6 +101,60 @@ public class MaskingBenchmark {
     return redactor.print(record);
   }
 
+  /**
+   * A cross-check for shared, overloaded machines, where JMH's wall-clock times swing with the
+   * scheduler: the same operations timed by the thread's CPU time, as ratios to serialization. Run:
+   * {@code java -cp benchmarks/target/benchmarks.jar
+   * 'dev.hipaagrpc.benchmarks.MaskingBenchmark$CpuTime'}.
+   */
+  public static final class CpuTime {
+    private CpuTime() {}
+
+    public static void main(String[] args) {
+      MaskingBenchmark b = new MaskingBenchmark();
+      b.setUp();
+      java.lang.management.ThreadMXBean mx =
+          java.lang.management.ManagementFactory.getThreadMXBean();
+      java.util.Map<String, java.util.function.Supplier<Object>> ops =
+          new java.util.LinkedHashMap<>();
+      ops.put("baselineSerializeRecord", b::baselineSerializeRecord);
+      ops.put("maskNoPrincipal", b::maskNoPrincipal);
+      ops.put("maskBillingRole", b::maskBillingRole);
+      ops.put("maskClinician", b::maskClinician);
+      ops.put("maskThenSerialize", b::maskThenSerialize);
+      ops.put("baselineSerializeNothingSensitive", b::baselineSerializeNothingSensitive);
+      ops.put("maskNothingSensitive", b::maskNothingSensitive);
+      ops.put("safePrintRecord", b::safePrintRecord);
+      int iterations = 50_000;
+      java.util.Map<String, Double> result = new java.util.LinkedHashMap<>();
+      for (int round = 0; round < 4; round++) {
+        for (java.util.Map.Entry<String, java.util.function.Supplier<Object>> op : ops.entrySet()) {
+          int sink = 0;
+          long start = mx.getCurrentThreadCpuTime();
+          for (int i = 0; i < iterations; i++) {
+            sink += System.identityHashCode(op.getValue().get()) & 1;
+          }
+          double ns = (mx.getCurrentThreadCpuTime() - start) / (double) iterations;
+          result.merge(op.getKey(), ns, Math::min);
+          if (sink < 0) {
+            throw new AssertionError();
+          }
+        }
+      }
+      double serialize = result.getOrDefault("baselineSerializeRecord", 1.0);
+      double serializeTable = result.getOrDefault("baselineSerializeNothingSensitive", 1.0);
+      for (java.util.Map.Entry<String, Double> e : result.entrySet()) {
+        double base = e.getKey().contains("NothingSensitive") ? serializeTable : serialize;
+        System.out.printf(
+            java.util.Locale.ROOT,
+            "%-34s %10.1f ns/op cpu  %6.2fx its serialization%n",
+            e.getKey(),
+            e.getValue(),
+            e.getValue() / base);
+      }
+    }
+  }
+
   @SuppressWarnings("ReferenceEquality") // the zero-cost path promises the same instance
   private static boolean isSameInstance(Object a, Object b) {
     return a == b;
