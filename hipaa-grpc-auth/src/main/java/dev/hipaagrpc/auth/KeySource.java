@@ -186,7 +186,7 @@ public final class KeySource implements Closeable {
       }
     }
     if (now >= s.freshUntilMillis) {
-      r.scheduleSoon();
+      r.refreshStale(now);
     }
     KeySourceSnapshot.Entry e = find(s, kid);
     if (e == null && kid != null) {
@@ -362,7 +362,7 @@ public final class KeySource implements Closeable {
       Remote remote = new Remote(this);
       KeySource source = new KeySource(false, null, remote);
       remote.owner = source;
-      remote.scheduleSoon();
+      remote.startRefresh();
       return source;
     }
 
@@ -403,6 +403,7 @@ public final class KeySource implements Closeable {
     KeySource owner;
 
     private final Object fetchLock = new Object();
+    private final Object scheduleLock = new Object();
     private final AtomicLong lastUnknownKeyFetch = new AtomicLong(Long.MIN_VALUE / 2);
     private final AtomicLong attempts = new AtomicLong();
     private volatile long lastAttemptMillis = Long.MIN_VALUE / 2;
@@ -535,26 +536,43 @@ public final class KeySource implements Closeable {
       }
     }
 
-    void scheduleSoon() {
-      ScheduledFuture<?> current = scheduled;
-      if (current == null || current.isDone()) {
+    /**
+     * Called when a call finds the keys past their cache lifetime: makes the next background
+     * refresh due now, unless one is already due or running, or a fetch failed too recently.
+     */
+    void refreshStale(long now) {
+      if (lastFetchFailed && now - lastAttemptMillis < failureRetryMillis) {
+        return;
+      }
+      synchronized (scheduleLock) {
+        ScheduledFuture<?> current = scheduled;
+        if (current != null && !current.isDone() && current.getDelay(TimeUnit.MILLISECONDS) <= 0) {
+          return;
+        }
         schedule(0);
       }
     }
 
+    void startRefresh() {
+      schedule(0);
+    }
+
     private void schedule(long delayMillis) {
-      if (closed) {
-        return;
-      }
-      ScheduledFuture<?> previous = scheduled;
-      try {
-        scheduled = executor.schedule(this::backgroundRefresh, delayMillis, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException e) {
-        logger.warn("Key refresh executor refused the task; refreshing on demand only");
-        return;
-      }
-      if (previous != null && !previous.isDone()) {
-        previous.cancel(false);
+      synchronized (scheduleLock) {
+        if (closed) {
+          return;
+        }
+        ScheduledFuture<?> previous = scheduled;
+        try {
+          scheduled =
+              executor.schedule(this::backgroundRefresh, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          logger.warn("Key refresh executor refused the task; refreshing on demand only");
+          return;
+        }
+        if (previous != null && !previous.isDone()) {
+          previous.cancel(false);
+        }
       }
     }
 

@@ -7,6 +7,7 @@ import dev.hipaagrpc.auth.JwtTestSupport.MutableClock;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -35,7 +36,8 @@ class ClientCredentialsTokenSourceTest {
             "{\"access_token\":\"tok-"
                 + issued.incrementAndGet()
                 + "\",\"token_type\":\"bearer\",\"expires_in\":300}";
-    clock = new MutableClock(JwtTestSupport.T0);
+    // Not JwtTestSupport.T0: that would generate its RSA keys, which this test does not need.
+    clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   }
 
   @AfterEach
