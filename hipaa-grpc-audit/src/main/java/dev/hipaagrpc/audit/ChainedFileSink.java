@@ -5,12 +5,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.Checkpoint;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -90,6 +88,10 @@ public final class ChainedFileSink implements AuditSink {
   private boolean broken;
   private boolean closed;
   private final StringBuilder scratch = new StringBuilder(1024);
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+  // The batch being framed: [0, len). Reused across batches; only the writer thread uses it.
+  private byte[] buf = new byte[64 * 1024];
+  private int len;
   private final MessageDigest digest = Crypto.sha256();
 
   private ChainedFileSink(Builder b) throws IOException {
@@ -140,18 +142,18 @@ public final class ChainedFileSink implements AuditSink {
         || (fileSize > 0 && now - fileOpenedMillis >= rotateAge.toMillis())) {
       rotate();
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(events.size() * 700);
+    len = 0;
     long seq0 = seq;
     String prev0 = prevHash;
     long records0 = recordsInEpoch;
     for (AuditEvent e : events) {
       StringBuilder sb = startRecord("event");
       EventJson.append(sb, e);
-      finishRecord(sb, out);
+      finishRecord(sb);
       recordsInEpoch++;
     }
     try {
-      append(out.toByteArray());
+      append();
     } catch (IOException | RuntimeException e) {
       seq = seq0;
       prevHash = prev0;
@@ -224,15 +226,6 @@ public final class ChainedFileSink implements AuditSink {
     }
   }
 
-  /** Frames one record: body, HMAC under the epoch key, and advances the chain. */
-  private byte[] record(String kind, String json) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(json.length() + 256);
-    StringBuilder sb = startRecord(kind);
-    sb.append(json);
-    finishRecord(sb, out);
-    return out.toByteArray();
-  }
-
   /** The record prefix, in the reusable builder (only the writer thread calls the sink). */
   private StringBuilder startRecord(String kind) {
     StringBuilder sb = scratch;
@@ -248,31 +241,85 @@ public final class ChainedFileSink implements AuditSink {
         .append("\":");
   }
 
-  /** Appends body + mac suffix + newline to {@code out}; the hash covers the line sans newline. */
-  private void finishRecord(StringBuilder body, ByteArrayOutputStream out) {
-    byte[] bytes = body.toString().getBytes(UTF_8);
-    byte[] suffix =
-        (",\"mac\":\"" + Crypto.HEX.formatHex(mac.doFinal(bytes)) + "\"}")
-            .getBytes(StandardCharsets.US_ASCII);
-    digest.update(bytes);
-    digest.update(suffix);
+  /**
+   * Frames one record into the batch buffer: the body as UTF-8, the HMAC under the epoch key, the
+   * newline; advances the chain (the hash covers the line without its newline). Encodes straight
+   * into the reusable buffer: no per-record String or array copies.
+   */
+  private void finishRecord(StringBuilder body) {
+    int start = len;
+    putUtf8(body);
+    mac.update(buf, start, len - start);
+    byte[] tag = mac.doFinal();
+    putAscii(",\"mac\":\"");
+    ensure(tag.length * 2 + 3);
+    for (byte b : tag) {
+      buf[len++] = (byte) HEX_DIGITS[(b >> 4) & 0xf];
+      buf[len++] = (byte) HEX_DIGITS[b & 0xf];
+    }
+    buf[len++] = '"';
+    buf[len++] = '}';
+    digest.update(buf, start, len - start);
     prevHash = Crypto.HEX.formatHex(digest.digest());
-    out.write(bytes, 0, bytes.length);
-    out.write(suffix, 0, suffix.length);
-    out.write('\n');
+    buf[len++] = '\n';
     seq++;
   }
 
-  /** Appends bytes; on failure truncates back so that no partial record stays in the file. */
-  private void append(byte[] bytes) throws IOException {
+  private void ensure(int extra) {
+    if (len + extra > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
+    }
+  }
+
+  private void putAscii(String s) {
+    ensure(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      buf[len++] = (byte) s.charAt(i);
+    }
+  }
+
+  /** UTF-8 of a string whose surrogates are paired (Json escapes lone ones). */
+  private void putUtf8(CharSequence cs) {
+    int n = cs.length();
+    ensure(n * 3);
+    for (int i = 0; i < n; i++) {
+      char c = cs.charAt(i);
+      if (c < 0x80) {
+        buf[len++] = (byte) c;
+      } else if (c < 0x800) {
+        buf[len++] = (byte) (0xc0 | (c >> 6));
+        buf[len++] = (byte) (0x80 | (c & 0x3f));
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
+          && Character.isLowSurrogate(cs.charAt(i + 1))) {
+        int cp = Character.toCodePoint(c, cs.charAt(++i));
+        buf[len++] = (byte) (0xf0 | (cp >> 18));
+        buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
+        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
+        buf[len++] = (byte) (0x80 | (cp & 0x3f));
+      } else if (Character.isSurrogate(c)) {
+        buf[len++] = '?';
+      } else {
+        buf[len++] = (byte) (0xe0 | (c >> 12));
+        buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+        buf[len++] = (byte) (0x80 | (c & 0x3f));
+      }
+    }
+  }
+
+  /**
+   * Appends the batch buffer; on failure truncates back so that no partial record stays in the
+   * file.
+   */
+  private void append() throws IOException {
     FileChannel c = requireNonNull(channel);
     long start = fileSize;
     try {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        c.write(buf);
+      ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
+      while (bb.hasRemaining()) {
+        c.write(bb);
       }
-      fileSize += bytes.length;
+      fileSize += len;
     } catch (IOException | RuntimeException e) {
       try {
         c.truncate(start);
@@ -301,9 +348,13 @@ public final class ChainedFileSink implements AuditSink {
         .end();
     long seq0 = seq;
     String prev0 = prevHash;
-    byte[] line = record("checkpoint", json.toString());
+    len = 0;
+    StringBuilder sb = startRecord("checkpoint");
+    sb.append(json);
+    finishRecord(sb);
+    String line = new String(buf, 0, len - 1, UTF_8);
     try {
-      append(line);
+      append();
       requireNonNull(channel).force(false);
     } catch (IOException | RuntimeException e) {
       seq = seq0;
@@ -319,7 +370,7 @@ public final class ChainedFileSink implements AuditSink {
       throw e;
     }
     try {
-      onCheckpoint.accept(new String(line, 0, line.length - 1, UTF_8));
+      onCheckpoint.accept(line);
     } catch (RuntimeException e) {
       logger.warn("audit checkpoint hook failed ({})", e.getClass().getName());
     }

@@ -506,4 +506,35 @@ class ChainedFileSinkTest {
     assertThat(Files.readString(files().get(0))).contains("\"INTERVAL\"").contains("\"ROTATE\"");
     assertThat(verifier().verify(dir).ok()).isTrue();
   }
+
+  @Test
+  void write_nonAsciiAndLargeBatch_framedAsUtf8AndVerifies() throws Exception {
+    AuditEvent unicode =
+        event(1).toBuilder()
+            .setActor(
+                dev.hipaagrpc.audit.proto.Actor.newBuilder()
+                    .setSubject("dr.m\u00fcller")
+                    .setTenant("\u6f22\u5b57 \uD83D\uDE00 \u2028"))
+            .build();
+    List<AuditEvent> big = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      big.add(i == 250 ? unicode : event(i));
+    }
+    try (ChainedFileSink sink = open(dir)) {
+      sink.write(big); // ~200 KB: the batch buffer grows
+    }
+    assertThat(verifier().verify(dir).ok()).isTrue();
+    boolean found = false;
+    for (Path f : files()) {
+      for (String line : lines(f)) {
+        AuditRecord.Builder b = AuditRecord.newBuilder();
+        JsonFormat.parser().merge(line, b);
+        if (b.hasEvent() && b.getEvent().getActor().getSubject().equals("dr.m\u00fcller")) {
+          assertThat(b.getEvent()).isEqualTo(unicode);
+          found = true;
+        }
+      }
+    }
+    assertThat(found).isTrue();
+  }
 }
