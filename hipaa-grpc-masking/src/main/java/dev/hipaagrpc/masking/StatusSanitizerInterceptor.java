@@ -164,7 +164,15 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
       Metadata out = new Metadata();
       List<String> dropped = new ArrayList<>();
       for (String name : trailers.keys()) {
-        if (allowedTrailers.contains(name)) {
+        if (name.equals(CorrelationId.HEADER.name())) {
+          // Allowed by default, so held to the correlation id's own safe shape.
+          String value = trailers.get(CorrelationId.HEADER);
+          if (allowedTrailers.contains(name) && CorrelationId.isAcceptable(value)) {
+            out.put(CorrelationId.HEADER, value);
+          } else {
+            dropped.add(name);
+          }
+        } else if (allowedTrailers.contains(name)) {
           copy(trailers, out, name);
         } else {
           dropped.add(name);

@@ -57,6 +57,16 @@ class StatusSanitizerInterceptorTest {
                   .asRuntimeException(trailers));
         }
         case "onerror" -> out.onError(new IllegalArgumentException(phi.getEmailHash()));
+        case "forged-id" -> {
+          Metadata trailers = new Metadata();
+          trailers.put(CorrelationId.HEADER, "id with " + phi.getName());
+          out.onError(Status.ABORTED.asRuntimeException(trailers));
+        }
+        case "good-id" -> {
+          Metadata trailers = new Metadata();
+          trailers.put(CorrelationId.HEADER, "req-123");
+          out.onError(Status.ABORTED.asRuntimeException(trailers));
+        }
         default -> {
           out.onNext(Patient.newBuilder().setId("ok").build());
           out.onCompleted();
@@ -208,6 +218,17 @@ class StatusSanitizerInterceptorTest {
 
       assertThat(e.getTrailers().get(CorrelationId.HEADER)).as("not set by the handler").isNull();
       canaries.assertAbsent(err.text() + e.getStatus() + e.getTrailers(), "any output");
+    }
+  }
+
+  @Test
+  void correlationIdTrailer_passesOnlyInItsSafeShape() throws Exception {
+    try (TestServer server = new TestServer(new FailingService(), sanitizer())) {
+      assertThat(call(server, "good-id").getTrailers().get(CorrelationId.HEADER))
+          .isEqualTo("req-123");
+      StatusRuntimeException forged = call(server, "forged-id");
+      assertThat(forged.getTrailers().get(CorrelationId.HEADER)).isNull();
+      canaries.assertAbsent(forged.getStatus() + " " + forged.getTrailers(), "status");
     }
   }
 
