@@ -1,0 +1,227 @@
+package dev.hipaagrpc.examples;
+
+import dev.hipaagrpc.audit.AuditDispatcher;
+import dev.hipaagrpc.audit.AuditKeys;
+import dev.hipaagrpc.audit.AuditServerInterceptor;
+import dev.hipaagrpc.audit.ChainedFileSink;
+import dev.hipaagrpc.auth.AuthenticationInterceptor;
+import dev.hipaagrpc.auth.AuthorizationPolicy;
+import dev.hipaagrpc.auth.AuthorizationServerInterceptor;
+import dev.hipaagrpc.auth.ClaimMapping;
+import dev.hipaagrpc.auth.IssuerConfig;
+import dev.hipaagrpc.auth.KeySource;
+import dev.hipaagrpc.auth.PeerPrincipalMapper;
+import dev.hipaagrpc.auth.RateLimitServerInterceptor;
+import dev.hipaagrpc.core.SecurityStack;
+import dev.hipaagrpc.examples.records.PatientRecordsGrpc;
+import dev.hipaagrpc.masking.MaskingServerInterceptor;
+import dev.hipaagrpc.masking.Redactor;
+import dev.hipaagrpc.masking.StatusSanitizerInterceptor;
+import dev.hipaagrpc.tls.CertificateExpiryMonitor;
+import dev.hipaagrpc.tls.HardenedServerDefaults;
+import dev.hipaagrpc.tls.IdentityMaterial;
+import dev.hipaagrpc.tls.MtlsServerCredentials;
+import dev.hipaagrpc.tls.TransportGuardServerInterceptor;
+import dev.hipaagrpc.tls.TrustMaterial;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The patient-records server with the full hipaa-grpc stack, in the canonical order:
+ *
+ * <pre>
+ * correlation -> audit -> transport guard -> authentication -> authorization
+ *             -> rate limit -> status sanitizer -> masking -> service
+ * </pre>
+ *
+ * <p>Every piece of configuration below is what a production service would write, except where the
+ * key material comes from (here, {@link DemoEnvironment}'s development PKI and keys).
+ */
+final class PatientRecordsServer implements Closeable {
+
+  /** Who may do what beyond the rules declared on the rpcs themselves (see the .proto). */
+  static AuthorizationPolicy codePolicy() {
+    return AuthorizationPolicy.newBuilder("2026-11-demo-1")
+        // Billing staff read demographics for payment, and must say so.
+        .rule(
+            AuthorizationPolicy.allow("billing-read-patient")
+                .methods("hipaagrpc.examples.records.v1.PatientRecords/GetPatient")
+                .anyRole("billing")
+                .purposes("HPAYMT"))
+        // Physicians may break the glass, with one of these reasons.
+        .breakGlass(
+            List.of("physician"), List.of(), List.of("PATIENT_EMERGENCY", "CLINICAL_URGENCY"))
+        .build();
+  }
+
+  private final Server server;
+  private final KeySource keys;
+  private final AuditDispatcher auditDispatcher;
+  private final ScheduledExecutorService scheduler;
+  private final CertificateExpiryMonitor expiryMonitor;
+
+  private PatientRecordsServer(
+      Server server,
+      KeySource keys,
+      AuditDispatcher auditDispatcher,
+      ScheduledExecutorService scheduler,
+      CertificateExpiryMonitor expiryMonitor) {
+    this.server = server;
+    this.keys = keys;
+    this.auditDispatcher = auditDispatcher;
+    this.scheduler = scheduler;
+    this.expiryMonitor = expiryMonitor;
+  }
+
+  /**
+   * Starts the server on loopback.
+   *
+   * @param port the port, or 0 for an ephemeral one
+   * @param issuer the identity provider's issuer
+   * @param jwksUri where its keys are published
+   * @param idpTrust TLS trust for fetching them
+   */
+  static PatientRecordsServer start(
+      DemoEnvironment env, int port, String issuer, URI jwksUri, SSLContext idpTrust)
+      throws IOException {
+    ScheduledExecutorService scheduler =
+        Executors.newScheduledThreadPool(
+            1,
+            r -> {
+              Thread t = new Thread(r, "hipaa-grpc-background");
+              t.setDaemon(true);
+              return t;
+            });
+
+    // Transmission security: TLS 1.3/1.2 (NIST SP 800-52r2 profile), client certificates required,
+    // key and trust material re-read every minute so certificates rotate without a restart.
+    IdentityMaterial identity = IdentityMaterial.fromPemFiles(env.serverPem, env.serverKey);
+    TrustMaterial trust = TrustMaterial.fromPemFiles(env.caPem);
+    identity.reloadEvery(Duration.ofMinutes(1), scheduler);
+    trust.reloadEvery(Duration.ofMinutes(1), scheduler);
+    CertificateExpiryMonitor expiryMonitor =
+        CertificateExpiryMonitor.newBuilder().watch(identity).watch(trust).build();
+    expiryMonitor.checkEvery(Duration.ofHours(12), scheduler);
+
+    // Authentication: the portal's certificate (the service) and the user's bearer token.
+    KeySource keys =
+        KeySource.fromJwksUri(jwksUri).sslContext(idpTrust).executor(scheduler).build();
+    AuthenticationInterceptor authentication =
+        AuthenticationInterceptor.newBuilder()
+            .mode(AuthenticationInterceptor.Mode.TOKEN_AND_CERTIFICATE)
+            .addIssuer(
+                IssuerConfig.newBuilder(issuer, keys)
+                    .audience(DemoIdentityProvider.AUDIENCE)
+                    .requireType("at+jwt")
+                    .claimMapping(ClaimMapping.newBuilder().tenantFrom("tenant").build())
+                    .build())
+            .peerPrincipalMapper(
+                PeerPrincipalMapper.newBuilder()
+                    .allowSpiffeTrustDomain(DemoEnvironment.TRUST_DOMAIN)
+                    .mapSpiffeId(DemoEnvironment.PORTAL_SPIFFE_ID, "patient-portal")
+                    .build())
+            .build();
+
+    // Authorization: rules on the rpcs (.proto options) pooled with the code policy above.
+    PatientRecordsService service = new PatientRecordsService();
+    ServerServiceDefinition definition = service.bindService();
+    AuthorizationServerInterceptor authorization =
+        AuthorizationServerInterceptor.newBuilder()
+            .policy(codePolicy())
+            .methodOptionsFrom(definition)
+            .build();
+
+    // Rate limits per caller, tighter for bulk-prone roles.
+    RateLimitServerInterceptor rateLimit =
+        RateLimitServerInterceptor.newBuilder()
+            .defaultLimit(20, 40)
+            .roleLimit("nurse", 2, 5)
+            .build();
+
+    // Minimum necessary: masking by role from the .proto options; generic errors. Strict mode
+    // refuses to start if any string field of the API carries no classification.
+    Redactor redactor = Redactor.create();
+    redactor.requireClassified(PatientRecordsGrpc.getServiceDescriptor());
+    StatusSanitizerInterceptor sanitizer =
+        StatusSanitizerInterceptor.newBuilder().redactor(redactor).build();
+    MaskingServerInterceptor masking = MaskingServerInterceptor.create(redactor);
+
+    // Audit: hash-chained, forward-secure, signed file; the response waits until its event is on
+    // disk (group commit), and the call fails closed if the log cannot be written.
+    ChainedFileSink sink =
+        ChainedFileSink.newBuilder(env.auditDir)
+            .genesisKey(AuditKeys.readSecretKey(env.genesisKey))
+            .signingKey(
+                AuditKeys.readSigningKeyPair(env.checkpointPrivateKey, env.checkpointPublicKey))
+            .checkpointEvery(50, Duration.ofSeconds(10))
+            .build();
+    AuditDispatcher dispatcher =
+        AuditDispatcher.newBuilder(sink).durableBeforeResponse(true).build();
+    AuditServerInterceptor audit =
+        AuditServerInterceptor.newBuilder(dispatcher, AuditKeys.readSecretKey(env.identifierKey))
+            .build();
+
+    SecurityStack stack =
+        SecurityStack.newBuilder()
+            .audit(audit)
+            .transportGuard(TransportGuardServerInterceptor.create())
+            .authentication(authentication)
+            .authorization(authorization)
+            .rateLimit(rateLimit)
+            .statusSanitizer(sanitizer)
+            .masking(masking)
+            .build();
+
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+            MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build());
+    HardenedServerDefaults.create().applyTo(builder);
+    Server server = builder.addService(stack.wrap(definition)).build().start();
+    return new PatientRecordsServer(server, keys, dispatcher, scheduler, expiryMonitor);
+  }
+
+  int port() {
+    return server.getPort();
+  }
+
+  CertificateExpiryMonitor.Report certificateReport() {
+    return expiryMonitor.check();
+  }
+
+  AuditDispatcher auditDispatcher() {
+    return auditDispatcher;
+  }
+
+  void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    keys.close();
+    auditDispatcher.close();
+    scheduler.shutdownNow();
+  }
+}
