@@ -281,11 +281,7 @@ public class AuditBenchmark {
       System.out.printf(
           "%n[logback AsyncAppender defaults] events submitted=%d, written=%d, queued=%d,"
               + " DROPPED=%d (%.1f%%)%n",
-          in,
-          out,
-          queued,
-          dropped,
-          in == 0 ? 0.0 : 100.0 * dropped / in);
+          in, out, queued, dropped, in == 0 ? 0.0 : 100.0 * dropped / in);
       deleteTree(dir);
     }
   }
