@@ -1,7 +1,11 @@
 package dev.hipaagrpc.audit;
 
+import com.google.protobuf.DescriptorProtos;
+import com.google.protobuf.UnknownFieldSet;
 import dev.hipaagrpc.audit.proto.Actor;
+import dev.hipaagrpc.audit.proto.AuditAction;
 import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.audit.proto.AuditOptionsProto;
 import dev.hipaagrpc.audit.proto.Authorization;
 import dev.hipaagrpc.audit.proto.Outcome;
 import dev.hipaagrpc.audit.proto.Resource;
@@ -13,6 +17,7 @@ import dev.hipaagrpc.core.Principal;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -358,11 +363,60 @@ final class EventFactory {
   private static final List<String> DELETE =
       List.of("delete", "remove", "purge", "erase", "destroy", "revoke", "cancel");
 
+  private static final java.util.concurrent.ConcurrentMap<String, String> ACTIONS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The action of a method: its {@code (hipaagrpc.audit.action)} option when the stub carries its
+   * proto descriptor, else the naming rule. Computed once per method name.
+   */
+  static String actionFor(MethodDescriptor<?, ?> method) {
+    String cached = ACTIONS.get(method.getFullMethodName());
+    if (cached != null) {
+      return cached;
+    }
+    String action = optionAction(method);
+    if (action == null) {
+      action = namingRule(method);
+    }
+    if (ACTIONS.size() < 10_000) { // bounded: method names come from the server's own services
+      ACTIONS.put(method.getFullMethodName(), action);
+    }
+    return action;
+  }
+
+  private static @Nullable String optionAction(MethodDescriptor<?, ?> method) {
+    if (!(method.getSchemaDescriptor() instanceof ProtoMethodDescriptorSupplier supplier)) {
+      return null;
+    }
+    DescriptorProtos.MethodOptions options = supplier.getMethodDescriptor().getOptions();
+    int number;
+    if (options.hasExtension(AuditOptionsProto.action)) {
+      number = options.getExtension(AuditOptionsProto.action).getNumber();
+    } else {
+      // Options parsed before our extension was registered keep it as an unknown field.
+      UnknownFieldSet unknown = options.getUnknownFields();
+      if (!unknown.hasField(AuditOptionsProto.ACTION_FIELD_NUMBER)) {
+        return null;
+      }
+      UnknownFieldSet.Field f = unknown.getField(AuditOptionsProto.ACTION_FIELD_NUMBER);
+      if (f.getVarintList().isEmpty()) {
+        return null;
+      }
+      number = f.getVarintList().get(f.getVarintList().size() - 1).intValue();
+    }
+    AuditAction a = AuditAction.forNumber(number);
+    if (a == null || a == AuditAction.AUDIT_ACTION_UNSPECIFIED) {
+      return null;
+    }
+    return a.name().toLowerCase(Locale.ROOT);
+  }
+
   /**
    * The naming rule: the first word of the method name (up to the next capital letter or
    * underscore) picks create, read, search, update or delete; anything else is execute.
    */
-  static String actionFor(MethodDescriptor<?, ?> method) {
+  static String namingRule(MethodDescriptor<?, ?> method) {
     String bare = method.getBareMethodName();
     if (bare == null || bare.isEmpty()) {
       return "execute";

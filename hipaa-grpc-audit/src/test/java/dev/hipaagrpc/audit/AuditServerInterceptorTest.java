@@ -284,6 +284,16 @@ class AuditServerInterceptorTest {
   }
 
   @Test
+  void unaryCall_auditActionMethodOption_overridesNamingRule() throws Exception {
+    assertThatThrownBy(() -> server.blocking("noaction").recalculateDose(request("x")))
+        .isInstanceOf(StatusRuntimeException.class); // not implemented by the test service
+    AuditEvent e = sink.await(1).get(0);
+    assertThat(e.getTarget().getMethod()).isEqualTo("RecalculateDose");
+    assertThat(e.getTarget().getAction()).isEqualTo("update");
+    assertThat(e.getOutcome().getStatus()).isEqualTo("UNIMPLEMENTED");
+  }
+
+  @Test
   void recordHeaders_credentialHeader_refused() {
     AuditServerInterceptor.Builder b =
         AuditServerInterceptor.newBuilder(dispatcher, IDENTIFIER_KEY);
