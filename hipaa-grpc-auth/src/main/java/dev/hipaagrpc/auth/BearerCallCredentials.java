@@ -70,7 +70,7 @@ public final class BearerCallCredentials extends CallCredentials {
           try {
             token = source.token();
           } catch (IOException | RuntimeException e) {
-            logger.warn("Could not obtain an access token ({})", e.getClass().getSimpleName());
+            logger.warn("Could not obtain bearer credentials ({})", e.getClass().getSimpleName());
             applier.fail(
                 Status.UNAVAILABLE
                     .withDescription("Could not obtain an access token")

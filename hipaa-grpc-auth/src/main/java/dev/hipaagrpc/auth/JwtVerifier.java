@@ -180,7 +180,7 @@ final class JwtVerifier {
       throw JwtValidationFailure.invalidToken("expired_token");
     } catch (RuntimeException e) {
       // jjwt's messages quote claim values; only the class name is logged.
-      logger.debug("Token refused by jjwt: {}", e.getClass().getSimpleName());
+      logger.debug("Credential refused by jjwt: {}", e.getClass().getSimpleName());
       throw JwtValidationFailure.invalidToken("invalid_token");
     }
     return toVerified(config, key, jws, hash);
