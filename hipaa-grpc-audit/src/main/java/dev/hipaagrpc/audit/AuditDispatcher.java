@@ -73,7 +73,7 @@ public final class AuditDispatcher implements Closeable {
     this.durableTimeout = b.durableTimeout;
     this.closeTimeout = b.closeTimeout;
     this.maxBatch = b.maxBatch;
-    this.metrics = b.metrics;
+    this.metrics = new GuardedMetrics(b.metrics);
     this.queue = new ArrayBlockingQueue<>(b.capacity);
     this.lossEvents =
         policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES
@@ -147,10 +147,11 @@ public final class AuditDispatcher implements Closeable {
     metrics.callRefused();
   }
 
-  /** Offers without waiting or counting; for the event of a call refused at admission. */
+  /** Offers without waiting, counting a loss; for the event of a call refused at admission. */
   void offerBestEffort(AuditEvent event) {
-    if (!closing) {
-      queue.offer(new Entry(event, null));
+    if (closing || !queue.offer(new Entry(event, null))) {
+      // Typically the queue is full: that is why the call was refused. Never silent.
+      recordLoss(1);
     }
   }
 
@@ -527,6 +528,76 @@ public final class AuditDispatcher implements Closeable {
         throw new IllegalArgumentException(name + " must be positive");
       }
       return d;
+    }
+  }
+
+  /**
+   * A user's metrics hook must never stop the writer thread or make a written batch look failed
+   * (which would write it twice): every callback's exception is logged by class and dropped.
+   */
+  private static final class GuardedMetrics implements AuditMetrics {
+    private final AuditMetrics delegate;
+
+    GuardedMetrics(AuditMetrics delegate) {
+      this.delegate = delegate;
+    }
+
+    private static void failed(RuntimeException e) {
+      logger.warn("audit metrics hook failed ({})", e.getClass().getName());
+    }
+
+    @Override
+    public void queueDepth(int depth) {
+      try {
+        delegate.queueDepth(depth);
+      } catch (RuntimeException e) {
+        failed(e);
+      }
+    }
+
+    @Override
+    public void batchWritten(int events, long nanos) {
+      try {
+        delegate.batchWritten(events, nanos);
+      } catch (RuntimeException e) {
+        failed(e);
+      }
+    }
+
+    @Override
+    public void synced(int events, long nanos) {
+      try {
+        delegate.synced(events, nanos);
+      } catch (RuntimeException e) {
+        failed(e);
+      }
+    }
+
+    @Override
+    public void sinkFailed() {
+      try {
+        delegate.sinkFailed();
+      } catch (RuntimeException e) {
+        failed(e);
+      }
+    }
+
+    @Override
+    public void eventsLost(long count) {
+      try {
+        delegate.eventsLost(count);
+      } catch (RuntimeException e) {
+        failed(e);
+      }
+    }
+
+    @Override
+    public void callRefused() {
+      try {
+        delegate.callRefused();
+      } catch (RuntimeException e) {
+        failed(e);
+      }
     }
   }
 }

@@ -99,7 +99,15 @@ public final class AuditServerInterceptor implements ServerInterceptor {
     }
     boolean hold = holdResponses && call.getMethodDescriptor().getType().serverSendsOneMessage();
     AuditingCall<ReqT, RespT> auditing = new AuditingCall<>(call, state, hold);
-    ServerCall.Listener<ReqT> listener = Contexts.interceptCall(ctx, auditing, headers, next);
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = Contexts.interceptCall(ctx, auditing, headers, next);
+    } catch (RuntimeException | Error e) {
+      // grpc-java closes such a call itself, past our AuditingCall: record it here, then let it
+      // propagate as before.
+      dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.INTERNAL));
+      throw e;
+    }
     return new AuditingListener<>(listener, state);
   }
 

@@ -344,6 +344,7 @@ public final class AuditVerifier {
       if (lastEntry == null) {
         boolean genesis =
             f.seq == 0
+                && f.epoch == 0
                 && f.checkpoint
                 && "GENESIS".equals(f.reason)
                 && f.prev.equals(Crypto.ZERO_HASH);
@@ -451,7 +452,8 @@ public final class AuditVerifier {
           || !rec.getPrev().equals(f.prev)
           || !rec.getMac().equals(f.mac)
           || rec.getBodyCase() == AuditRecord.BodyCase.BODY_NOT_SET
-          || (rec.getBodyCase() == AuditRecord.BodyCase.CHECKPOINT) != f.checkpoint) {
+          || (rec.getBodyCase() == AuditRecord.BodyCase.CHECKPOINT) != f.checkpoint
+          || (f.checkpoint && !rec.getCheckpoint().getReason().name().equals(f.reason))) {
         return "the record's fields do not match its frame";
       }
       byte[] k0 = chainKey;

@@ -144,6 +144,8 @@ public final class ClientCredentialsTokenSource implements TokenSource {
     if (lifetimeMillis <= 0) {
       throw new IOException("token response has a non-positive expires_in");
     }
+    // A huge expires_in would overflow the deadline below; no access token should live a day.
+    lifetimeMillis = Math.min(lifetimeMillis, Duration.ofDays(1).toMillis());
     long early = Math.min(refreshBeforeMillis, lifetimeMillis / 2);
     return new Cached(token, now + lifetimeMillis - early, now + lifetimeMillis);
   }

@@ -94,12 +94,19 @@ final class PolicyRule {
     return false;
   }
 
-  /** The calling workload: the relaying service for a user's token, else a service's subject. */
+  /**
+   * The calling workload as proven by mutual TLS: the relaying service for a user's token, else the
+   * subject of a certificate-authenticated service. A token's subject never counts: any accepted
+   * issuer could mint {@code sub = client_id = "spiffe://..."}.
+   */
   static @Nullable String serviceIdentity(Principal principal) {
     String via = principal.viaService();
     if (via != null) {
       return via;
     }
-    return principal.kind() == Principal.Kind.SERVICE ? principal.subject() : null;
+    return principal.kind() == Principal.Kind.SERVICE
+            && principal.authMethod() == Principal.AuthMethod.MUTUAL_TLS
+        ? principal.subject()
+        : null;
   }
 }

@@ -158,10 +158,11 @@ public final class RateLimitServerInterceptor implements ServerInterceptor {
     try {
       wait = store.tryAcquire(key, limit.burst, limit.permitsPerSecond, clock.millis());
     } catch (RuntimeException e) {
+      // The store's exception text may contain the key (issuer and subject): class name only.
       logger.warn(
-          "rate limit store failed; refusing the call (correlationId={})",
-          facts.correlationId(),
-          e);
+          "rate limit store failed ({}); refusing the call (correlationId={})",
+          e.getClass().getName(),
+          facts.correlationId());
       call.close(
           Status.UNAVAILABLE.withDescription(
               "Rate limiter unavailable (correlation id: " + facts.correlationId() + ")"),

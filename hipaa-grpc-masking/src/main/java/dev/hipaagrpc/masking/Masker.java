@@ -178,6 +178,13 @@ final class Masker {
 
   /** Masks the content of an Any; returns null (remove it) when its type is not known. */
   @Nullable Message maskAny(Message any, Set<String> roles, Counter counter) {
+    return maskAny(any, roles, counter, 0);
+  }
+
+  /** Anys nested deeper than this are removed rather than unpacked (fail closed). */
+  private static final int MAX_ANY_NESTING = 8;
+
+  private @Nullable Message maskAny(Message any, Set<String> roles, Counter counter, int depth) {
     Descriptor anyType = any.getDescriptorForType();
     FieldDescriptor typeUrlField = anyType.findFieldByNumber(1);
     FieldDescriptor valueField = anyType.findFieldByNumber(2);
@@ -195,6 +202,29 @@ final class Masker {
     if (type == null) {
       counter.count++;
       return null;
+    }
+    if (type.getFullName().equals(PlanCompiler.ANY)) {
+      // An Any packed in an Any: the outer plan sees only a string and bytes, so mask what the
+      // inner one holds, or remove it.
+      if (depth >= MAX_ANY_NESTING) {
+        counter.count++;
+        return null;
+      }
+      Message inner;
+      try {
+        inner = DynamicMessage.parseFrom(type, value);
+      } catch (InvalidProtocolBufferException e) {
+        counter.count++;
+        return null;
+      }
+      Message maskedInner = maskAny(inner, roles, counter, depth + 1);
+      if (maskedInner == null) {
+        return null;
+      }
+      if (same(maskedInner, inner)) {
+        return any;
+      }
+      return any.toBuilder().setField(valueField, maskedInner.toByteString()).build();
     }
     MessagePlan plan = compiler.plan(type);
     if (!plan.active) {

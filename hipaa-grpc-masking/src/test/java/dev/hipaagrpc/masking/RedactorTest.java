@@ -104,6 +104,26 @@ class RedactorTest {
   }
 
   @Test
+  void redact_anyInsideAny_innerContentMasked() throws Exception {
+    Redactor withAny =
+        Redactor.newBuilder()
+            .typeRegistry(
+                TypeRegistry.newBuilder()
+                    .add(ClinicalNote.getDescriptor())
+                    .add(Any.getDescriptor())
+                    .build())
+            .build();
+    Any inner = Fixtures.patient().getAttachment();
+    Any outer = Any.pack(Any.pack(inner));
+
+    Any masked = withAny.redact(outer, null);
+
+    ClinicalNote note = masked.unpack(Any.class).unpack(Any.class).unpack(ClinicalNote.class);
+    assertThat(note.getText()).isEqualTo("[REDACTED]");
+    assertThat(note.getAuthor()).isEqualTo("dr-who");
+  }
+
+  @Test
   void redact_any_garbageContentRemoved() {
     Any garbage =
         Any.newBuilder()

@@ -269,7 +269,9 @@ public final class IdentityMaterial {
     try {
       loaded = parseAndCheck(chainPem, keyPem, password, clock);
     } catch (MaterialException e) {
-      refusedDigest = d;
+      // A file that is only not yet valid becomes valid by itself: try it again next time, or a
+      // few seconds of clock skew at the issuer would block the rotation for good.
+      refusedDigest = "not_yet_valid".equals(e.reason()) ? null : d;
       reloader.refused("identity", chainPath, e);
       return false;
     }

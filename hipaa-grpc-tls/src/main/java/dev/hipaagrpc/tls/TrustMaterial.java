@@ -202,7 +202,9 @@ public final class TrustMaterial {
     try {
       next = parseAndCheck(contents, current.generation + 1, clock);
     } catch (MaterialException e) {
-      refusedDigest = d;
+      // A file that is only not yet valid becomes valid by itself: try it again next time, or a
+      // few seconds of clock skew at the issuer would block the rotation for good.
+      refusedDigest = "not_yet_valid".equals(e.reason()) ? null : d;
       reloader.refused("trust", bundle, e);
       return false;
     }
