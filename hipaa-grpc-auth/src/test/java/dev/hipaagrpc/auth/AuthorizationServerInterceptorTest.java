@@ -477,6 +477,22 @@ class AuthorizationServerInterceptorTest {
   }
 
   @Test
+  void interceptCall_tokenServiceWhoseSubjectLooksLikeSpiffeId_denied() {
+    // A client-credentials token (sub == client_id) from any accepted issuer could claim this
+    // subject; only an identity proven by mutual TLS may match a SPIFFE rule.
+    server.principal.set(
+        Principal.newBuilder(
+                "spiffe://clinic.example/ns/billing/sa/worker",
+                Principal.Kind.SERVICE,
+                Principal.AuthMethod.BEARER_TOKEN,
+                "fp-token")
+            .tenant(AuthorizationTestServer.TENANT)
+            .build());
+    assertDenied(
+        denied(() -> server.admin().ping(plain("", TENANT))), AccessDecision.DEFAULT_DENY_RULE);
+  }
+
+  @Test
   void interceptCall_userRelayedByMatchingService_deniedByServiceCallerKind() {
     server.principal.set(
         user("u1").viaService("spiffe://clinic.example/ns/billing/sa/worker").build());
