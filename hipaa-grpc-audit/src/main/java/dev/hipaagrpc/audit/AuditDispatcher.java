@@ -193,6 +193,9 @@ public final class AuditDispatcher implements Closeable {
       }
     }
     if (!accepted) {
+      // The caller refuses the call, but its event is not in the queue: a streamed response may
+      // already be out, so this is a loss, counted and reported like any other.
+      recordLoss(1);
       countRefused();
       return false;
     }
