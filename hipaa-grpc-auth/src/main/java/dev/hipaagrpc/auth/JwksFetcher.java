@@ -1,17 +1,25 @@
 package dev.hipaagrpc.auth;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -61,47 +69,44 @@ final class JwksFetcher {
   }
 
   Fetched send(HttpRequest request) throws IOException {
-    HttpResponse<InputStream> response;
+    // The request timeout covers only the wait for response headers; the whole exchange, body
+    // included, gets the same deadline here, so a provider that stalls mid-body cannot hold the
+    // caller (possibly a gRPC call thread) indefinitely.
+    CompletableFuture<HttpResponse<byte[]>> future =
+        client.sendAsync(request, info -> new CappedBody(maxBytes));
+    HttpResponse<byte[]> response;
     try {
-      response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      response = future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
+      future.cancel(true);
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new IOException("timed out", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException io ? io : new IOException("fetch failed", cause);
     }
-    try (InputStream in = response.body()) {
-      if (response.statusCode() != 200) {
-        throw new IOException("HTTP status " + response.statusCode());
-      }
-      Optional<String> length = response.headers().firstValue("content-length");
-      if (length.isPresent()) {
+    if (response.statusCode() != 200) {
+      throw new IOException("HTTP status " + response.statusCode());
+    }
+    byte[] body = response.body();
+    Duration maxAge = maxAge(response.headers().allValues("cache-control"));
+    if (maxAge != null) {
+      Optional<String> age = response.headers().firstValue("age");
+      if (age.isPresent()) {
         try {
-          if (Long.parseLong(length.get().trim()) > maxBytes) {
-            throw new IOException("response larger than " + maxBytes + " bytes");
-          }
+          maxAge = maxAge.minusSeconds(Math.max(0, Long.parseLong(age.get().trim())));
         } catch (NumberFormatException e) {
-          throw new IOException("bad content-length", e);
+          // A malformed Age is ignored: max-age alone still bounds the lifetime.
+        }
+        if (maxAge.isNegative()) {
+          maxAge = Duration.ZERO;
         }
       }
-      byte[] body = in.readNBytes(maxBytes + 1);
-      if (body.length > maxBytes) {
-        throw new IOException("response larger than " + maxBytes + " bytes");
-      }
-      Duration maxAge = maxAge(response.headers().allValues("cache-control"));
-      if (maxAge != null) {
-        Optional<String> age = response.headers().firstValue("age");
-        if (age.isPresent()) {
-          try {
-            maxAge = maxAge.minusSeconds(Math.max(0, Long.parseLong(age.get().trim())));
-          } catch (NumberFormatException e) {
-            // A malformed Age is ignored: max-age alone still bounds the lifetime.
-          }
-          if (maxAge.isNegative()) {
-            maxAge = Duration.ZERO;
-          }
-        }
-      }
-      return new Fetched(new String(body, StandardCharsets.UTF_8), maxAge);
     }
+    return new Fetched(new String(body, StandardCharsets.UTF_8), maxAge);
   }
 
   /**
@@ -168,5 +173,59 @@ final class JwksFetcher {
       }
     }
     return false;
+  }
+
+  /** Collects a response body, failing (and cancelling the stream) past {@code maxBytes}. */
+  private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+    private final int maxBytes;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private Flow.@Nullable Subscription subscription;
+
+    CappedBody(int maxBytes) {
+      this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+      this.subscription = subscription;
+      subscription.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer item : items) {
+        if (buffer.size() + item.remaining() > maxBytes) {
+          Flow.Subscription s = subscription;
+          if (s != null) {
+            s.cancel();
+          }
+          result.completeExceptionally(
+              new IOException("response larger than " + maxBytes + " bytes"));
+          return;
+        }
+        byte[] chunk = new byte[item.remaining()];
+        item.get(chunk);
+        buffer.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable throwable) {
+      result.completeExceptionally(throwable);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(buffer.toByteArray());
+    }
   }
 }

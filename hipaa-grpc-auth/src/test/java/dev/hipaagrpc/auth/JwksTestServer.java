@@ -34,6 +34,10 @@ final class JwksTestServer implements AutoCloseable {
   volatile String discoveryIssuer;
   volatile Supplier<String> tokenResponse = () -> "{}";
   volatile CountDownLatch tokenGate = new CountDownLatch(0);
+
+  /** While its count is not zero, the JWKS body stalls after its first bytes. */
+  volatile CountDownLatch bodyStall = new CountDownLatch(0);
+
   volatile String lastTokenAuthorization;
   volatile String lastTokenForm;
 
@@ -81,6 +85,21 @@ final class JwksTestServer implements AutoCloseable {
       return;
     }
     exchange.getResponseHeaders().add("Cache-Control", cacheControl);
+    CountDownLatch stall = bodyStall;
+    if (stall.getCount() > 0) {
+      byte[] bytes = jwks.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes, 0, 8);
+        out.flush();
+        stall.await(10, TimeUnit.SECONDS);
+        out.write(bytes, 8, bytes.length - 8);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
     respond(exchange, 200, jwks);
   }
 

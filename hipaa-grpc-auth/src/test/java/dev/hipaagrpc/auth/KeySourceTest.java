@@ -76,6 +76,32 @@ class KeySourceTest {
   }
 
   @Test
+  void fetch_providerStallsMidBody_failsAtTheDeadlineInsteadOfHanging() throws Exception {
+    idp.bodyStall = new java.util.concurrent.CountDownLatch(1);
+    try {
+      JwksFetcher fetcher =
+          new JwksFetcher(
+              MtlsTestSupport.httpsClientContext(), java.time.Duration.ofMillis(300), 256 * 1024);
+      // Without a deadline on the body the fetch would wait for the server's 10 s stall and then
+      // succeed.
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> fetcher.get(idp.jwksUri()))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessage("timed out");
+    } finally {
+      idp.bodyStall.countDown();
+    }
+  }
+
+  @Test
+  void fetch_bodyLargerThanCap_refused() throws Exception {
+    JwksFetcher fetcher =
+        new JwksFetcher(MtlsTestSupport.httpsClientContext(), java.time.Duration.ofSeconds(5), 16);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> fetcher.get(idp.jwksUri()))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("larger than 16 bytes");
+  }
+
+  @Test
   void resolve_maxAgeAboveBound_clampedToMaxCacheDuration() throws Exception {
     idp.cacheControl = "max-age=31536000";
     try (KeySource ks =
