@@ -73,8 +73,11 @@ public final class TransportGuardServerInterceptor implements ServerInterceptor 
     Attributes attributes = call.getAttributes();
     SSLSession session = attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (session != null) {
+      // The suite too: credentials not built by us (grpc's TlsServerCredentials, say) may still
+      // negotiate CBC or RSA key exchange, which invariant 6 refuses.
       if (call.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY
-          || !TlsProfile.PROTOCOLS.contains(session.getProtocol())) {
+          || !TlsProfile.PROTOCOLS.contains(session.getProtocol())
+          || !TlsProfile.isApprovedSuite(session.getCipherSuite())) {
         return refuse(call, facts);
       }
       PeerIdentity peer = peerOf(session);

@@ -84,4 +84,14 @@ class SslContextsTest {
       return null; // JDK 17-19
     }
   }
+
+  @Test
+  void isApprovedSuite_onlyAeadWithForwardSecrecy() {
+    // What the transport guard accepts from sessions built by credentials other than ours.
+    assertThat(TlsProfile.isApprovedSuite("TLS_AES_128_GCM_SHA256")).isTrue();
+    assertThat(TlsProfile.isApprovedSuite("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")).isTrue();
+    assertThat(TlsProfile.isApprovedSuite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")).isFalse();
+    assertThat(TlsProfile.isApprovedSuite("TLS_RSA_WITH_AES_128_GCM_SHA256")).isFalse();
+    assertThat(TlsProfile.isApprovedSuite("SSL_NULL_WITH_NULL_NULL")).isFalse();
+  }
 }
