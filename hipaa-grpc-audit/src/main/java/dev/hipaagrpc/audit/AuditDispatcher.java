@@ -192,7 +192,7 @@ public final class AuditDispatcher implements Closeable {
         }
       }
     }
-    if (!accepted) {
+    if (!accepted || orphaned(entry)) {
       // The caller refuses the call, but its event is not in the queue: a streamed response may
       // already be out, so this is a loss, counted and reported like any other.
       recordLoss(1);
@@ -228,7 +228,7 @@ public final class AuditDispatcher implements Closeable {
     } else {
       accepted = put(entry, durableTimeout);
     }
-    if (!accepted) {
+    if (!accepted || orphaned(entry)) {
       recordLoss(1);
     }
   }
@@ -236,7 +236,12 @@ public final class AuditDispatcher implements Closeable {
   private boolean put(Entry entry, @Nullable Duration timeout) {
     try {
       if (timeout == null) {
-        queue.put(entry);
+        // Back-pressure without end, except that a closing dispatcher stops taking events.
+        while (!queue.offer(entry, 100, TimeUnit.MILLISECONDS)) {
+          if (closing) {
+            return false;
+          }
+        }
         return true;
       }
       return queue.offer(entry, timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -402,12 +407,37 @@ public final class AuditDispatcher implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    int left = queue.size();
-    if (left > 0) {
-      queue.clear();
-      recordLoss(left);
+    if (writer.isAlive()) {
+      // Still inside the sink (a stalled disk): closing the sink under it would corrupt the
+      // chain. Leave both; the queued events are reported as lost by drainAfterClose.
+      logger.error("audit writer did not stop within the close timeout; sink left open");
+      drainAfterClose();
+      return;
     }
+    drainAfterClose();
     sink.close();
+  }
+
+  /** Counts whatever is still queued after the writer stopped as lost, and fails its waiters. */
+  private void drainAfterClose() {
+    List<Entry> left = new ArrayList<>();
+    queue.drainTo(left);
+    if (!left.isEmpty()) {
+      recordLoss(left.size());
+      for (Entry e : left) {
+        if (e.done != null) {
+          e.done.completeExceptionally(new IOException("audit dispatcher closed"));
+        }
+      }
+    }
+  }
+
+  /**
+   * After a producer enqueued: if the dispatcher closed meanwhile and its writer is gone, nobody
+   * will write the entry. Takes it back so that the caller can count it; false if it is in hand.
+   */
+  private boolean orphaned(Entry entry) {
+    return closing && !writer.isAlive() && queue.remove(entry);
   }
 
   private static final class Entry {

@@ -360,4 +360,30 @@ class DeliveryPolicyTest {
     assertThat(sink.snapshot()).hasSize(10);
     assertThat(dispatcher.syncBatches()).isEqualTo(2); // ten durable events, two fsyncs
   }
+
+  @Test
+  void close_writerStuckInSink_countsQueuedEventsAsLostAndLeavesSinkOpen() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    AuditDispatcher stuck =
+        AuditDispatcher.newBuilder(sink).closeTimeout(java.time.Duration.ofMillis(50)).build();
+    AuditEvent e = AuditEvent.newBuilder().setSchema("hipaagrpc.audit/1").build();
+    try {
+      assertThat(stuck.submit(e)).isTrue();
+      while (sink.started.get() == 0) {
+        Thread.sleep(5); // the writer is now inside write(), held there
+      }
+      assertThat(stuck.submit(e)).isTrue();
+      assertThat(stuck.submit(e)).isTrue();
+
+      stuck.close();
+
+      // The two queued events will never be written: counted, not silently dropped; and the sink
+      // was not closed under the writer that is still inside it.
+      assertThat(stuck.lostEvents()).isEqualTo(2);
+      assertThat(stuck.submit(e)).isFalse();
+      assertThat(stuck.lostEvents()).isEqualTo(3);
+    } finally {
+      sink.release();
+    }
+  }
 }
