@@ -285,8 +285,9 @@ class AuditServerInterceptorTest {
 
   @Test
   void unaryCall_auditActionMethodOption_overridesNamingRule() throws Exception {
+    // The test service has no such method (UNIMPLEMENTED); the call is audited all the same.
     assertThatThrownBy(() -> server.blocking("noaction").recalculateDose(request("x")))
-        .isInstanceOf(StatusRuntimeException.class); // not implemented by the test service
+        .isInstanceOf(StatusRuntimeException.class);
     AuditEvent e = sink.await(1).get(0);
     assertThat(e.getTarget().getMethod()).isEqualTo("RecalculateDose");
     assertThat(e.getTarget().getAction()).isEqualTo("update");
