@@ -2,8 +2,9 @@ package dev.hipaagrpc.examples;
 
 import dev.hipaagrpc.audit.AuditKeys;
 import dev.hipaagrpc.tls.DevPki;
+import dev.hipaagrpc.tls.IdentityMaterial;
+import dev.hipaagrpc.tls.TrustMaterial;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -11,10 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -110,7 +108,12 @@ final class DemoEnvironment {
       store.load(null, null);
       PrivateKey key = readPkcs8(serverKey);
       store.setKeyEntry(
-          "server", key, new char[0], readCertificates(serverPem).toArray(new Certificate[0]));
+          "server",
+          key,
+          new char[0],
+          IdentityMaterial.fromPemFiles(serverPem, serverKey)
+              .certificateChain()
+              .toArray(new Certificate[0]));
       KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
       kmf.init(store, new char[0]);
       SSLContext context = SSLContext.getInstance("TLSv1.3");
@@ -127,7 +130,7 @@ final class DemoEnvironment {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       int i = 0;
-      for (X509Certificate ca : readCertificates(caPem)) {
+      for (X509Certificate ca : TrustMaterial.fromPemFiles(caPem).trustedCertificates()) {
         store.setCertificateEntry("ca-" + i++, ca);
       }
       TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
@@ -137,18 +140,6 @@ final class DemoEnvironment {
       return context;
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot build a TLS context trusting the dev root", e);
-    }
-  }
-
-  private static List<X509Certificate> readCertificates(Path pem) throws IOException {
-    try (InputStream in = Files.newInputStream(pem)) {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        out.add((X509Certificate) c);
-      }
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot read certificates", e);
     }
   }
 

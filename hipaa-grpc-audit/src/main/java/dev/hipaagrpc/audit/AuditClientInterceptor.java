@@ -202,8 +202,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
      */
     public Builder recordHeaders(String... names) {
       for (String name : names) {
-        String n = EventFactory.checkHeaderName(requireNonNull(name, "name"));
-        headers.put(n, Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+        EventFactory.addHeaderKey(headers, requireNonNull(name, "name"));
       }
       return this;
     }

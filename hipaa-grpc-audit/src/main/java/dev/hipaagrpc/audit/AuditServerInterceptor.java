@@ -337,8 +337,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
      */
     public Builder recordHeaders(String... names) {
       for (String name : names) {
-        String n = EventFactory.checkHeaderName(requireNonNull(name, "name"));
-        headers.put(n, Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+        EventFactory.addHeaderKey(headers, requireNonNull(name, "name"));
       }
       return this;
     }

@@ -71,6 +71,12 @@ final class EventFactory {
     this.clock = clock;
   }
 
+  /** Checks {@code name} (see {@link #checkHeaderName}) and adds its ASCII key to {@code keys}. */
+  static void addHeaderKey(Map<String, Metadata.Key<String>> keys, String name) {
+    String n = checkHeaderName(name);
+    keys.put(n, Metadata.Key.of(n, Metadata.ASCII_STRING_MARSHALLER));
+  }
+
   /** Validates an allow-listed header name at configuration time. */
   static String checkHeaderName(String name) {
     String n = name.toLowerCase(Locale.ROOT);
