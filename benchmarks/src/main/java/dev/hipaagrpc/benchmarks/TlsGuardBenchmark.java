@@ -1,7 +1,7 @@
 package dev.hipaagrpc.benchmarks;
 
 import dev.hipaagrpc.core.PeerIdentity;
-import dev.hipaagrpc.tls.DevPki;
+import dev.hipaagrpc.testing.DevPki;
 import dev.hipaagrpc.tls.TransportGuardServerInterceptor;
 import io.grpc.Attributes;
 import io.grpc.Grpc;

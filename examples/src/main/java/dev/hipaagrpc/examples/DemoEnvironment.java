@@ -1,7 +1,7 @@
 package dev.hipaagrpc.examples;
 
 import dev.hipaagrpc.audit.AuditKeys;
-import dev.hipaagrpc.tls.DevPki;
+import dev.hipaagrpc.testing.DevPki;
 import dev.hipaagrpc.tls.IdentityMaterial;
 import dev.hipaagrpc.tls.TrustMaterial;
 import java.io.IOException;

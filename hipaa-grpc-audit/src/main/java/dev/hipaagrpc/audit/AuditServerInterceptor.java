@@ -160,12 +160,15 @@ public final class AuditServerInterceptor implements ServerInterceptor {
         s.setPeerCertificateSha256(peer.sha256Hex());
       }
       b.setSource(s);
-      String action = facts.action();
+      dev.hipaagrpc.core.proto.Action action = facts.action();
       b.setTarget(
           Target.newBuilder()
               .setService(nullToEmpty(method.getServiceName()))
               .setMethod(nullToEmpty(method.getBareMethodName()))
-              .setAction(action != null ? action : EventFactory.actionFor(method))
+              .setAction(
+                  action != null
+                      ? dev.hipaagrpc.core.Actions.code(action)
+                      : EventFactory.actionFor(method))
               .setMethodType(method.getType().name()));
       factory.facts(b, facts);
       EventFactory.outcome(b, status);

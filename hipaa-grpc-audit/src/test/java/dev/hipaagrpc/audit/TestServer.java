@@ -141,7 +141,7 @@ final class TestServer implements AutoCloseable {
         facts.decision(AccessDecision.allow("clinician-read", "policy-v7"));
       }
       if (!"noaction".equals(mode)) {
-        facts.action("read");
+        facts.action(dev.hipaagrpc.core.proto.Action.READ);
       }
       return Contexts.interceptCall(
           ctx.withValue(SecurityContext.PRINCIPAL, p), call, headers, next);

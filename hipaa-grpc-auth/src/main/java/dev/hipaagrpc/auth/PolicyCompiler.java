@@ -23,7 +23,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -253,14 +252,14 @@ final class PolicyCompiler {
     }
     String resource = null;
     int interaction = 0;
-    String action = null;
+    dev.hipaagrpc.core.proto.Action action = null;
     PolicyFieldPath patient = null;
     PolicyFieldPath tenant = null;
     if (spec != null) {
       if (spec.resource != null) {
         resource = spec.resource;
         interaction = interactionBit(spec.interaction);
-        action = spec.interaction.name().toLowerCase(Locale.ROOT);
+        action = dev.hipaagrpc.core.proto.Action.valueOf(spec.interaction.name());
       }
       if (spec.patientField != null) {
         patient = PolicyFieldPath.parse(spec.patientField);

@@ -19,7 +19,7 @@ final class PolicyMethodPlan {
   /** One of the {@link SmartScope} interaction bits, or 0 when no resource is declared. */
   final int interaction;
 
-  final @Nullable String action;
+  final dev.hipaagrpc.core.proto.@Nullable Action action;
   final @Nullable PolicyFieldPath patientField;
   final @Nullable PolicyFieldPath tenantField;
 
@@ -29,7 +29,7 @@ final class PolicyMethodPlan {
       @Nullable PolicyRule breakGlassRule,
       @Nullable String fhirResource,
       int interaction,
-      @Nullable String action,
+      dev.hipaagrpc.core.proto.@Nullable Action action,
       @Nullable PolicyFieldPath patientField,
       @Nullable PolicyFieldPath tenantField) {
     this.denies = denies;

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hipaagrpc.auth.AuthenticationTestHarness.Result;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.tls.DevPki;
+import dev.hipaagrpc.testing.DevPki;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.net.URI;

@@ -1,6 +1,6 @@
 package dev.hipaagrpc.auth;
 
-import dev.hipaagrpc.tls.DevPki;
+import dev.hipaagrpc.testing.DevPki;
 import dev.hipaagrpc.tls.IdentityMaterial;
 import dev.hipaagrpc.tls.MtlsChannelCredentials;
 import dev.hipaagrpc.tls.MtlsServerCredentials;

@@ -1,6 +1,6 @@
 package dev.hipaagrpc.core;
 
-import static dev.hipaagrpc.core.Principal.requireNonBlank;
+import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
 import org.jspecify.annotations.Nullable;

@@ -2,6 +2,7 @@ package dev.hipaagrpc.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hipaagrpc.core.proto.Action;
 import io.grpc.Context;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -33,7 +34,7 @@ public final class CallFacts {
   private volatile @Nullable AccessDecision decision;
   private volatile @Nullable String purposeOfUse;
   private volatile @Nullable String resourceType;
-  private volatile @Nullable String action;
+  private volatile @Nullable Action action;
   private volatile @Nullable String patientId;
   private final AtomicInteger maskedFields = new AtomicInteger();
 
@@ -135,13 +136,17 @@ public final class CallFacts {
     this.resourceType = requireNonNull(resourceType, "resourceType");
   }
 
-  /** The action: {@code create}, {@code read}, {@code update}, {@code delete} or similar. */
-  public @Nullable String action() {
+  /**
+   * The action the method performs as a layer established it (authorization, from the method's
+   * {@code (hipaagrpc.core.action)} option or its policy), or {@code null}; audit then falls back
+   * to {@link Actions#of}.
+   */
+  public @Nullable Action action() {
     return action;
   }
 
   /** Records the action the method performs. */
-  public void action(String action) {
+  public void action(Action action) {
     this.action = requireNonNull(action, "action");
   }
 

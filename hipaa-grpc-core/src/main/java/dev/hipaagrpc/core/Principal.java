@@ -1,5 +1,6 @@
 package dev.hipaagrpc.core;
 
+import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Context;
@@ -279,13 +280,5 @@ public final class Principal {
     public Principal build() {
       return new Principal(this);
     }
-  }
-
-  static String requireNonBlank(@Nullable String value, String name) {
-    requireNonNull(value, name);
-    if (value.isBlank()) {
-      throw new IllegalArgumentException(name + " must not be blank");
-    }
-    return value;
   }
 }

@@ -69,10 +69,8 @@ public final class SecurityStack {
 
   /** Wraps one service so that its calls pass through the stack in canonical order. */
   public ServerServiceDefinition wrap(ServerServiceDefinition service) {
-    // ServerInterceptors.intercept runs the last element first: hand it innermost first.
-    List<ServerInterceptor> innermostFirst = new ArrayList<>(outermostFirst);
-    Collections.reverse(innermostFirst);
-    return ServerInterceptors.intercept(requireNonNull(service, "service"), innermostFirst);
+    // interceptForward runs the first element first: outermost first, as held.
+    return ServerInterceptors.interceptForward(requireNonNull(service, "service"), outermostFirst);
   }
 
   /** Wraps one service so that its calls pass through the stack in canonical order. */

@@ -1,10 +1,14 @@
 /**
  * The shared vocabulary of hipaa-grpc: the caller's {@link dev.hipaagrpc.core.Principal}, the
  * per-call {@link dev.hipaagrpc.core.CallFacts} that inner interceptors publish to and the audit
- * layer reads, the peer's {@link dev.hipaagrpc.core.PeerIdentity}, and the correlation id.
+ * layer reads, the peer's {@link dev.hipaagrpc.core.PeerIdentity}, the {@link
+ * dev.hipaagrpc.core.Actions action} of an rpc, the {@link dev.hipaagrpc.core.KeyedIdentifier}
+ * format, the correlation id, and the {@link dev.hipaagrpc.core.SecurityStack} that orders the
+ * layers.
  *
- * <p>This module depends on {@code grpc-api} alone, so that every other module can share these
- * types without depending on one another.
+ * <p>This module depends on {@code grpc-api}, {@code grpc-protobuf} (for the action option) and
+ * {@code slf4j-api} only, so that every other module can share these types without depending on one
+ * another.
  */
 @NullMarked
 package dev.hipaagrpc.core;

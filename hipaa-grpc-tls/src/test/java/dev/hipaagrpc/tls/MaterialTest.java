@@ -3,6 +3,7 @@ package dev.hipaagrpc.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hipaagrpc.testing.DevPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;

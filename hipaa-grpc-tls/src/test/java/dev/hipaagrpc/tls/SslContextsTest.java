@@ -2,6 +2,7 @@ package dev.hipaagrpc.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hipaagrpc.testing.DevPki;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;

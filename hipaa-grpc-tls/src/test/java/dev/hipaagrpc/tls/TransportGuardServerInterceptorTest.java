@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.testing.DevPki;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;

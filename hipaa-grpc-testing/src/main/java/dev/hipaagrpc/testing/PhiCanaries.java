@@ -1,4 +1,4 @@
-package dev.hipaagrpc.masking;
+package dev.hipaagrpc.testing;
 
 import static java.util.Objects.requireNonNull;
 
@@ -7,6 +7,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import dev.hipaagrpc.masking.SensitivityOptions;
 import dev.hipaagrpc.masking.proto.Sensitivity;
 import dev.hipaagrpc.masking.proto.Strategy;
 import java.io.IOException;
@@ -135,7 +136,7 @@ public final class PhiCanaries {
       if (field.getContainingOneof() != null && hasOneofSet(b, field)) {
         continue;
       }
-      Sensitivity s = sensitivity(field, type);
+      Sensitivity s = sensitivity(field);
       boolean sensitive = allSensitive || s != null;
       if (field.isMapField()) {
         fillMap(b, field, sensitive, s, depth);
@@ -160,21 +161,8 @@ public final class PhiCanaries {
     return b.hasOneof(field.getContainingOneof());
   }
 
-  private @Nullable Sensitivity sensitivity(FieldDescriptor field, Descriptor type) {
-    PlanCompiler.Resolved r = PlanCompiler.resolve(field, Set.of());
-    if (r.sensitivity() != null) {
-      return r.sensitivity();
-    }
-    if (r.debugRedact()) {
-      return Sensitivity.getDefaultInstance();
-    }
-    if (!r.classified()) {
-      Sensitivity d = new PlanCompiler(true, null, Set.of()).messageDefault(type);
-      if (d != null && field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
-        return d;
-      }
-    }
-    return null;
+  private static @Nullable Sensitivity sensitivity(FieldDescriptor field) {
+    return SensitivityOptions.effective(field);
   }
 
   private void fillMap(
@@ -211,7 +199,7 @@ public final class PhiCanaries {
       boolean sensitive,
       @Nullable Sensitivity s,
       int depth) {
-    Strategy strategy = s == null ? Strategy.STRATEGY_REDACT : PlanCompiler.effectiveStrategy(s);
+    Strategy strategy = s == null ? Strategy.STRATEGY_REDACT : SensitivityOptions.strategy(s);
     return switch (field.getJavaType()) {
       case STRING -> sensitive ? stringCanary(strategy) : "public-" + token(6);
       case BYTE_STRING ->
@@ -232,14 +220,14 @@ public final class PhiCanaries {
   private @Nullable Message messageValue(
       Message.Builder parent, FieldDescriptor field, boolean sensitive, int depth) {
     Descriptor type = field.getMessageType();
-    if (type.getFullName().equals(PlanCompiler.ANY)) {
+    if (type.getFullName().equals("google.protobuf.Any")) {
       return null;
     }
     if (path.getOrDefault(type, 0) >= MAX_REENTRY) {
       return null;
     }
     Message.Builder nested = parent.newBuilderForField(field);
-    if (type.getFullName().equals(PlanCompiler.TIMESTAMP)) {
+    if (type.getFullName().equals("google.protobuf.Timestamp")) {
       long seconds = -2_000_000_000L + random.nextInt(1_000_000_000) * 2L + 12_345;
       nested.setField(type.findFieldByNumber(1), seconds);
       if (sensitive) {

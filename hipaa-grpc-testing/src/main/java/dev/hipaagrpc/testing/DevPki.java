@@ -1,4 +1,4 @@
-package dev.hipaagrpc.tls;
+package dev.hipaagrpc.testing;
 
 import static java.util.Objects.requireNonNull;
 
@@ -261,12 +261,12 @@ public final class DevPki {
 
   /** Writes the root certificate as PEM to {@code file} (atomically) and returns it. */
   public Path writeTrustBundle(Path file) {
-    return write(file, Pem.encode(root), false);
+    return write(file, PemWriter.encode(root), false);
   }
 
   /** Writes {@link #crls()} as PEM to {@code file} (atomically) and returns it. */
   public Path writeCrls(Path file) {
-    return write(file, Pem.encode(crls().toArray()), false);
+    return write(file, PemWriter.encode(crls().toArray()), false);
   }
 
   /** Returns a builder for a leaf certificate with custom names, validity or usage. */
@@ -385,7 +385,7 @@ public final class DevPki {
   private static Path write(Path file, String content, boolean secret) {
     requireNonNull(file, "file");
     try {
-      Pem.writeAtomically(file, content, secret);
+      PemWriter.writeAtomically(file, content, secret);
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
@@ -428,12 +428,12 @@ public final class DevPki {
 
     /** Writes the chain as PEM to {@code file} (atomically) and returns it. */
     public Path writeChainPem(Path file) {
-      return write(file, Pem.encode(chain.toArray()), false);
+      return write(file, PemWriter.encode(chain.toArray()), false);
     }
 
     /** Writes the private key as unencrypted PKCS#8 PEM ({@code PRIVATE KEY}), owner-only. */
     public Path writeKeyPem(Path file) {
-      return write(file, Pem.encodePkcs8(privateKey, null), true);
+      return write(file, PemWriter.encodePkcs8(privateKey, null), true);
     }
 
     /**
@@ -442,7 +442,7 @@ public final class DevPki {
      */
     public Path writeEncryptedKeyPem(Path file, char[] password) {
       requireNonNull(password, "password");
-      return write(file, Pem.encodePkcs8(privateKey, password), true);
+      return write(file, PemWriter.encodePkcs8(privateKey, password), true);
     }
 
     /**
@@ -450,7 +450,7 @@ public final class DevPki {
      * RSA, SEC1 ({@code EC PRIVATE KEY}) for EC; owner-only.
      */
     public Path writeTraditionalKeyPem(Path file) {
-      return write(file, Pem.encodeTraditional(privateKey), true);
+      return write(file, PemWriter.encodeTraditional(privateKey), true);
     }
 
     /**

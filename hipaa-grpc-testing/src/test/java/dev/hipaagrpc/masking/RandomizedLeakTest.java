@@ -15,6 +15,7 @@ import dev.hipaagrpc.masking.testproto.GetPatientRequest;
 import dev.hipaagrpc.masking.testproto.ListPatientsRequest;
 import dev.hipaagrpc.masking.testproto.Patient;
 import dev.hipaagrpc.masking.testproto.PatientServiceGrpc;
+import dev.hipaagrpc.testing.PhiCanaries;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hipaagrpc.masking.testproto.ClinicalNote;
 import dev.hipaagrpc.masking.testproto.FamilyNode;
 import dev.hipaagrpc.masking.testproto.Patient;
+import dev.hipaagrpc.testing.PhiCanaries;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,0 +1,15 @@
+/**
+ * Test kits for services that use hipaa-grpc, kept out of every production jar: the development PKI
+ * ({@link dev.hipaagrpc.testing.DevPki}), the PHI canary kit ({@link
+ * dev.hipaagrpc.testing.PhiCanaries}), an in-memory audit sink ({@link
+ * dev.hipaagrpc.testing.InMemoryAuditSink}) and a string echo service ({@link
+ * dev.hipaagrpc.testing.Echo}).
+ *
+ * <p>Depend on {@code hipaa-grpc-testing} with {@code <scope>test</scope>}. The canary kit needs
+ * {@code hipaa-grpc-masking} and the in-memory sink {@code hipaa-grpc-audit} on the test class
+ * path; both are optional dependencies of this module.
+ */
+@NullMarked
+package dev.hipaagrpc.testing;
+
+import org.jspecify.annotations.NullMarked;
