@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.core.proto.Action;
 import io.grpc.Context;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -25,6 +28,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class CallFacts {
 
+  /** The most distinct patients one call records; beyond it, {@link #patientsOmitted()} counts. */
+  public static final int MAX_PATIENTS = 64;
+
   private static final Pattern FAILURE_CODE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
 
   private final String correlationId;
@@ -35,8 +41,12 @@ public final class CallFacts {
   private volatile @Nullable String purposeOfUse;
   private volatile @Nullable String resourceType;
   private volatile @Nullable Action action;
-  private volatile @Nullable String patientId;
+  private volatile @Nullable String breakGlassRequest;
+  // Patients touched: insertion-ordered, bounded; guarded by this.
+  private final LinkedHashSet<String> patients = new LinkedHashSet<>();
+  private int patientsOmitted;
   private final AtomicInteger maskedFields = new AtomicInteger();
+  private final AtomicBoolean auditClaimed = new AtomicBoolean();
 
   private CallFacts(String correlationId) {
     this.correlationId = correlationId;
@@ -71,9 +81,19 @@ public final class CallFacts {
     return principal;
   }
 
-  /** Records the authenticated principal. */
-  public void principal(Principal principal) {
-    this.principal = requireNonNull(principal, "principal");
+  /**
+   * Records the authenticated principal: the one write path every layer reads from (authorization,
+   * rate limiting, masking and audit alike).
+   *
+   * @throws IllegalStateException if another principal was already recorded for this call
+   */
+  public synchronized void principal(Principal principal) {
+    requireNonNull(principal, "principal");
+    Principal existing = this.principal;
+    if (existing != null && !existing.equals(principal)) {
+      throw new IllegalStateException("a different principal is already recorded for this call");
+    }
+    this.principal = principal;
   }
 
   /** The TLS peer's identity, or {@code null} when the call had no client certificate. */
@@ -111,9 +131,34 @@ public final class CallFacts {
     return decision;
   }
 
-  /** Records the authorization decision. */
-  public void decision(AccessDecision decision) {
-    this.decision = requireNonNull(decision, "decision");
+  /**
+   * Records an authorization decision. A recorded decision only moves towards refusal: once a
+   * refusal is recorded, a later permitting decision is ignored (the refusal stays), while a later
+   * refusal replaces an earlier grant.
+   */
+  public synchronized void decision(AccessDecision decision) {
+    requireNonNull(decision, "decision");
+    AccessDecision existing = this.decision;
+    if (existing != null && !existing.permitted() && decision.permitted()) {
+      return;
+    }
+    this.decision = decision;
+  }
+
+  /**
+   * The break-glass reason code the caller asked to use, whether or not emergency access was
+   * granted, or {@code null} when the caller did not ask.
+   */
+  public @Nullable String breakGlassRequest() {
+    return breakGlassRequest;
+  }
+
+  /**
+   * Records that the caller asked for emergency access with {@code reasonCode} (a configured code,
+   * never free text). Audit records it with the call's outcome, granted or refused.
+   */
+  public void breakGlassRequest(String reasonCode) {
+    this.breakGlassRequest = requireNonNull(reasonCode, "reasonCode");
   }
 
   /** The HL7 PurposeOfUse code the caller declared (e.g. {@code TREAT}), or {@code null}. */
@@ -151,16 +196,42 @@ public final class CallFacts {
   }
 
   /**
-   * The id of the patient whose data the call touched, or {@code null}. This is PHI: the audit
-   * layer records only its keyed hash, and nothing may print it.
+   * The ids of the patients whose data the call touched, in the order first seen, at most {@value
+   * #MAX_PATIENTS}. These are PHI: the audit layer records only their keyed identifiers, and
+   * nothing may print them.
    */
-  public @Nullable String patientId() {
-    return patientId;
+  public synchronized List<String> patientIds() {
+    return List.copyOf(patients);
   }
 
-  /** Records the id of the patient whose data the call touched. */
-  public void patientId(String patientId) {
-    this.patientId = requireNonNull(patientId, "patientId");
+  /** How many distinct patients beyond {@value #MAX_PATIENTS} were touched and not kept. */
+  public synchronized int patientsOmitted() {
+    return patientsOmitted;
+  }
+
+  /**
+   * Records that the call touched the data of patient {@code patientId} (a request naming them, a
+   * response carrying them). Duplicates are recorded once; past {@value #MAX_PATIENTS} distinct
+   * patients only a count is kept.
+   */
+  public synchronized void addPatient(String patientId) {
+    requireNonNull(patientId, "patientId");
+    if (patients.contains(patientId)) {
+      return;
+    }
+    if (patients.size() < MAX_PATIENTS) {
+      patients.add(patientId);
+    } else {
+      patientsOmitted++;
+    }
+  }
+
+  /**
+   * Claims the right to write this call's audit event: returns {@code true} once per call, so a
+   * stack applied twice, or an audit interceptor installed beside the stack, never audits twice.
+   */
+  public boolean claimAudit() {
+    return auditClaimed.compareAndSet(false, true);
   }
 
   /** How many field values masking hid from the caller in this call's responses. */
@@ -190,6 +261,8 @@ public final class CallFacts {
         + decision
         + ", purposeOfUse="
         + purposeOfUse
+        + ", breakGlassRequest="
+        + breakGlassRequest
         + ", maskedFields="
         + maskedFields.get()
         + "}";

@@ -6,7 +6,6 @@ import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 
 /**
@@ -19,7 +18,7 @@ import io.grpc.Status;
  *
  * <p>Thread-safe and stateless; one instance serves any number of services.
  */
-public final class CorrelationIdServerInterceptor implements ServerInterceptor {
+public final class CorrelationIdServerInterceptor implements SecurityLayer {
 
   private static final CorrelationIdServerInterceptor INSTANCE =
       new CorrelationIdServerInterceptor();
@@ -29,6 +28,11 @@ public final class CorrelationIdServerInterceptor implements ServerInterceptor {
   /** Returns the interceptor. */
   public static CorrelationIdServerInterceptor create() {
     return INSTANCE;
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.CORRELATION;
   }
 
   @Override

@@ -76,13 +76,58 @@ class CorePrimitivesTest {
   void callFacts_toString_printsNoPatientId() {
     CallFacts facts = CallFacts.create("cid-1");
     facts.principal(patientApp());
-    facts.patientId("MRN-0042");
+    facts.addPatient("MRN-0042");
     facts.decision(AccessDecision.breakGlass("rule-7", "v3", "EMERGENCY"));
     facts.addMaskedFields(3);
 
     assertThat(facts.toString())
         .contains("cid-1", "BREAK_GLASS", "rule-7", "maskedFields=3")
         .doesNotContain("MRN-0042", "patient-7781");
+  }
+
+  @Test
+  void callFacts_decision_onlyMovesTowardsRefusal() {
+    CallFacts facts = CallFacts.create("cid-1");
+    facts.decision(AccessDecision.allow("r1", "v1"));
+    facts.decision(AccessDecision.deny("r2", "v1"));
+    facts.decision(AccessDecision.allow("r3", "v1"));
+    facts.decision(AccessDecision.breakGlass("r4", "v1", "CODE_BLUE"));
+
+    assertThat(facts.decision().ruleId()).isEqualTo("r2");
+    assertThat(facts.decision().permitted()).isFalse();
+  }
+
+  @Test
+  void callFacts_principal_oneWritePath_refusesASecondPrincipal() {
+    CallFacts facts = CallFacts.create("cid-1");
+    Principal p = patientApp();
+    facts.principal(p);
+    facts.principal(p); // the same one again is harmless
+
+    assertThatThrownBy(() -> facts.principal(p.toBuilder().viaService("spiffe://td/x").build()))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(facts.principal()).isSameAs(p);
+  }
+
+  @Test
+  void callFacts_patients_distinctInOrderAndBounded() {
+    CallFacts facts = CallFacts.create("cid-1");
+    facts.addPatient("p1");
+    facts.addPatient("p2");
+    facts.addPatient("p1");
+    for (int i = 0; i < CallFacts.MAX_PATIENTS + 5; i++) {
+      facts.addPatient("q" + i);
+    }
+
+    assertThat(facts.patientIds()).hasSize(CallFacts.MAX_PATIENTS).startsWith("p1", "p2");
+    assertThat(facts.patientsOmitted()).isEqualTo(7);
+  }
+
+  @Test
+  void callFacts_claimAudit_onlyOnce() {
+    CallFacts facts = CallFacts.create("cid-1");
+    assertThat(facts.claimAudit()).isTrue();
+    assertThat(facts.claimAudit()).isFalse();
   }
 
   @Test

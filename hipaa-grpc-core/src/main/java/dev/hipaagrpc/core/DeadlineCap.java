@@ -1,0 +1,178 @@
+package dev.hipaagrpc.core;
+
+import dev.hipaagrpc.core.internal.Refusals;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Deadline;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The stack's deadline cap: how long a call may run, whatever deadline the client sent (or none);
+ * grpc-java has no server-side knob for this. It sits inside audit, so a call that reaches the cap
+ * is closed with {@code DEADLINE_EXCEEDED} through the audit layer and recorded so; its Context is
+ * cancelled, so the service can stop work.
+ */
+final class DeadlineCap implements SecurityLayer {
+
+  static final String DESCRIPTION = "Deadline exceeded";
+
+  private static final class SharedTimer {
+    static final ScheduledExecutorService INSTANCE = create();
+
+    private static ScheduledExecutorService create() {
+      ScheduledThreadPoolExecutor timer =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "hipaagrpc-deadline-cap");
+                t.setDaemon(true);
+                return t;
+              });
+      timer.setRemoveOnCancelPolicy(true);
+      return timer;
+    }
+  }
+
+  private final long capNanos;
+  private final ScheduledExecutorService timer;
+
+  DeadlineCap(Duration cap) {
+    this.capNanos = cap.toNanos();
+    this.timer = SharedTimer.INSTANCE;
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.DEADLINE_CAP;
+  }
+
+  @Override
+  public String describe() {
+    return "deadline cap " + Duration.ofNanos(capNanos);
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context ctx = Context.current();
+    Deadline cap = Deadline.after(capNanos, TimeUnit.NANOSECONDS);
+    Deadline current = ctx.getDeadline();
+    if (current != null && current.isBefore(cap)) {
+      return next.startCall(call, headers);
+    }
+    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context.CancellableContext capped = ctx.withDeadline(cap, timer);
+    CappedCall<ReqT, RespT> cappedCall = new CappedCall<>(call, facts);
+    capped.addListener(
+        c -> {
+          if (c.cancellationCause() instanceof TimeoutException) {
+            cappedCall.closeOnCap();
+          }
+        },
+        Runnable::run);
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = Contexts.interceptCall(capped, cappedCall, headers, next);
+    } catch (RuntimeException e) {
+      capped.cancel(null);
+      throw e;
+    }
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT>(listener) {
+      @Override
+      public void onComplete() {
+        try {
+          super.onComplete();
+        } finally {
+          capped.cancel(null);
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        try {
+          super.onCancel();
+        } finally {
+          capped.cancel(null);
+        }
+      }
+    };
+  }
+
+  /**
+   * Serializes the application's use of the call with the timer's close: ServerCall is not
+   * thread-safe, and the timer fires on its own thread.
+   */
+  private static final class CappedCall<ReqT, RespT>
+      extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+    private final CallFacts facts;
+    private boolean closed;
+
+    CappedCall(ServerCall<ReqT, RespT> delegate, CallFacts facts) {
+      super(delegate);
+      this.facts = facts;
+    }
+
+    synchronized void closeOnCap() {
+      if (!closed) {
+        closed = true;
+        delegate()
+            .close(
+                Refusals.status(Status.Code.DEADLINE_EXCEEDED, DESCRIPTION, facts), new Metadata());
+      }
+    }
+
+    @Override
+    public synchronized void sendHeaders(Metadata headers) {
+      if (!closed) {
+        super.sendHeaders(headers);
+      }
+    }
+
+    @Override
+    public synchronized void sendMessage(RespT message) {
+      if (!closed) {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public synchronized void request(int numMessages) {
+      if (!closed) {
+        super.request(numMessages);
+      }
+    }
+
+    @Override
+    public synchronized void close(Status status, Metadata trailers) {
+      if (!closed) {
+        closed = true;
+        super.close(status, trailers);
+      }
+    }
+
+    @Override
+    public synchronized boolean isReady() {
+      return !closed && super.isReady();
+    }
+
+    @Override
+    public synchronized void setMessageCompression(boolean enabled) {
+      super.setMessageCompression(enabled);
+    }
+
+    @Override
+    public synchronized void setCompression(String compressor) {
+      super.setCompression(compressor);
+    }
+  }
+}
