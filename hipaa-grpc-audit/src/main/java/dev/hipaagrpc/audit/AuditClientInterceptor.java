@@ -7,6 +7,7 @@ import dev.hipaagrpc.audit.proto.Source;
 import dev.hipaagrpc.audit.proto.Target;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.Principal;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -18,8 +19,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -43,7 +42,9 @@ public final class AuditClientInterceptor implements ClientInterceptor {
 
   private AuditClientInterceptor(Builder b) {
     this.dispatcher = b.dispatcher;
-    this.factory = new EventFactory(b.identifierKey, b.headers, b.hashAllSubjects, b.clock);
+    this.factory =
+        new EventFactory(
+            KeyedIdentifier.create(b.identifierKey), b.headers.build(), b.hashAllSubjects, b.clock);
   }
 
   /**
@@ -89,7 +90,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
     public void start(Listener<RespT> responseListener, Metadata headers) {
       AuditEvent.Builder prototype =
           AuditEvent.newBuilder()
-              .setTraceId(EventFactory.traceId(headers))
+              .setTraceId(TraceParent.traceId(headers))
               .putAllHeaders(factory.recordedHeaders(headers));
       String outgoingId = headers.get(CorrelationId.HEADER);
       CallFacts facts = serverFacts;
@@ -164,7 +165,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
             Target.newBuilder()
                 .setService(AuditServerInterceptor.nullToEmpty(method.getServiceName()))
                 .setMethod(AuditServerInterceptor.nullToEmpty(method.getBareMethodName()))
-                .setAction(EventFactory.actionFor(method))
+                .setAction(EventFactory.action(null, method))
                 .setMethodType(method.getType().name()));
         EventFactory.outcome(b, status);
         b.setTraffic(
@@ -185,7 +186,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
   public static final class Builder {
     private final AuditDispatcher dispatcher;
     private final byte[] identifierKey;
-    private final Map<String, Metadata.Key<String>> headers = new LinkedHashMap<>();
+    private final HeaderAllowList.Builder headers = new HeaderAllowList.Builder();
     private boolean hashAllSubjects;
     private Clock clock = Clock.systemUTC();
 
@@ -202,7 +203,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
      */
     public Builder recordHeaders(String... names) {
       for (String name : names) {
-        EventFactory.addHeaderKey(headers, requireNonNull(name, "name"));
+        headers.add(requireNonNull(name, "name"));
       }
       return this;
     }
