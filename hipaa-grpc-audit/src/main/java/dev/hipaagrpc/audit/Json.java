@@ -50,6 +50,7 @@ final class Json {
       sb.append('{');
     }
 
+    /** Starts a field whose name is one of our constants (never escaped). */
     StringBuilder key(String name) {
       if (!first) {
         sb.append(',');
@@ -92,6 +93,17 @@ final class Json {
         }
         b.append(']');
       }
+      return this;
+    }
+
+    /** Writes a map entry: unlike field names, map keys are data and are escaped. */
+    Obj entry(String key, String value) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      string(sb, key);
+      string(sb.append(':'), value);
       return this;
     }
 
