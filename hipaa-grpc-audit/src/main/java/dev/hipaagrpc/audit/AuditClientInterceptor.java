@@ -37,6 +37,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AuditClientInterceptor implements ClientInterceptor {
 
+  // No correlation id: an outgoing call may have none, and the description stays on this side.
+  private static final Status UNAVAILABLE =
+      Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call");
+
   private final AuditDispatcher dispatcher;
   private final EventFactory factory;
 
@@ -152,9 +156,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
       @Override
       public void onClose(Status status, Metadata trailers) {
         if (refused) {
-          super.onClose(
-              Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call"),
-              new Metadata());
+          super.onClose(UNAVAILABLE, new Metadata());
           return;
         }
         AuditEvent.Builder b = factory.newEvent(AuditEvent.Type.CLIENT_CALL).mergeFrom(prototype);
@@ -174,9 +176,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
         if (dispatcher.deliver(b.build())) {
           super.onClose(status, trailers);
         } else {
-          super.onClose(
-              Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call"),
-              new Metadata());
+          super.onClose(UNAVAILABLE, new Metadata());
         }
       }
     }

@@ -30,8 +30,9 @@ import org.bouncycastle.util.io.pem.PemReader;
  * Creates, stores and loads the audit keys.
  *
  * <ul>
- *   <li><b>Identifier key</b> (32 bytes, secret): HMAC key for patient ids and patient-facing
- *       subjects in events. Held by the service and by whoever runs {@link AccessReport}.
+ *   <li><b>Identifier key</b> (32 bytes, secret): the key of the {@link
+ *       dev.hipaagrpc.core.KeyedIdentifier}s that stand for patient ids and patient-facing subjects
+ *       in events. Held by the service and by whoever runs {@link AccessReport}.
  *   <li><b>Genesis chain key</b> K<sub>0</sub> (32 bytes, secret): given to {@link ChainedFileSink}
  *       once, then kept offline for {@link AuditVerifier}. Proves every record's integrity and
  *       origin.

@@ -25,7 +25,7 @@ import java.util.List;
  * when it does not, 2 on a usage or I/O error. Error output names the exception class only, never
  * file content.
  */
-public final class AuditVerifierCli {
+final class AuditVerifierCli {
 
   private AuditVerifierCli() {}
 
