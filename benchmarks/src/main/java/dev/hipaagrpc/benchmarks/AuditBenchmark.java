@@ -79,6 +79,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class AuditBenchmark {
 
+  /** A keyed patient identifier in core's format (KeyedIdentifier), as events carry it. */
+  static final String PATIENT_ID = "kh1.XHfX_Y9R.GzLCjLOMBUgOzMG9YP-XAptXoFyWcYuW2tfp2EiU9Uk";
+
   static final AuditEvent EVENT =
       AuditEvent.newBuilder()
           .setSchema("hipaagrpc.audit/1")
@@ -102,11 +105,7 @@ public class AuditBenchmark {
                   .setMethod("GetPatient")
                   .setAction("read")
                   .setMethodType("UNARY"))
-          .setResource(
-              Resource.newBuilder()
-                  .setType("Patient")
-                  .setPatientHmac(
-                      "hmac:8c96653e87ff71614e30e8c0b186cd477c5c75270d8fa9b7a4a8d8ebdcb9a66b"))
+          .setResource(Resource.newBuilder().setType("Patient").setPatientHmac(PATIENT_ID))
           .setOutcome(Outcome.newBuilder().setStatus("OK"))
           .setAuthorization(
               Authorization.newBuilder()
@@ -135,7 +134,9 @@ public class AuditBenchmark {
           + "\"source\":{\"address\":\"10.1.2.3\"},\"target\":{\"service\":"
           + "\"records.v1.PatientService\",\"method\":\"GetPatient\",\"action\":\"read\","
           + "\"methodType\":\"UNARY\"},\"resource\":{\"type\":\"Patient\",\"patientHmac\":"
-          + "\"hmac:8c96653e87ff71614e30e8c0b186cd477c5c75270d8fa9b7a4a8d8ebdcb9a66b\"},"
+          + "\""
+          + PATIENT_ID
+          + "\"},"
           + "\"outcome\":{\"status\":\"OK\"},\"authorization\":{\"decision\":\"ALLOW\","
           + "\"ruleId\":\"clinician-read\",\"policyVersion\":\"2026-03-01\",\"purposeOfUse\":"
           + "\"TREAT\"},\"maskedFields\":2,\"traffic\":{\"requestMessages\":1,\"requestBytes\":44,"

@@ -7,19 +7,17 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.AuditRecord;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The accounting of accesses to one patient's records: every audited call that touched the patient
@@ -41,10 +39,10 @@ import java.util.Map;
  */
 public final class AccessReport {
 
-  private final EventFactory hasher;
+  private final KeyedIdentifier identifiers;
 
   private AccessReport(byte[] identifierKey) {
-    this.hasher = new EventFactory(identifierKey, Map.of(), false, Clock.systemUTC());
+    this.identifiers = KeyedIdentifier.create(identifierKey);
   }
 
   /**
@@ -66,36 +64,33 @@ public final class AccessReport {
   public List<AuditEvent> accessesTo(Path directory, String patientId, Instant from, Instant to)
       throws IOException {
     requireNonNull(patientId, "patientId");
-    String hash = hasher.patientHash(patientId);
+    String hash = identifiers.of(EventFactory.PATIENT_DOMAIN, patientId);
     List<AuditEvent> out = new ArrayList<>();
     JsonFormat.Parser parser = JsonFormat.parser();
-    for (Path file : ChainedFileSink.logFiles(directory)) {
-      try (InputStream in = Files.newInputStream(file)) {
-        LineReader r = new LineReader(in);
-        byte[] line;
-        while ((line = r.next()) != null) {
-          AuditRecord.Builder rec = AuditRecord.newBuilder();
-          try {
-            parser.merge(new String(line, UTF_8), rec);
-          } catch (InvalidProtocolBufferException | RuntimeException e) {
-            continue; // the verifier reports damaged lines; the report reads what it can.
-          }
-          if (!rec.hasEvent()) {
-            continue;
-          }
-          AuditEvent e = rec.getEvent();
-          if (!e.getResource().getPatientHmac().equals(hash)) {
-            continue;
-          }
-          Instant t;
-          try {
-            t = Instant.parse(e.getTime());
-          } catch (DateTimeParseException ex) {
-            continue;
-          }
-          if (!t.isBefore(from) && t.isBefore(to)) {
-            out.add(e);
-          }
+    try (LogLines lines = new LogLines(LogFiles.list(directory))) {
+      LogLines.Entry line;
+      while ((line = lines.next()) != null) {
+        AuditRecord.Builder rec = AuditRecord.newBuilder();
+        try {
+          parser.merge(new String(line.bytes, UTF_8), rec);
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+          continue; // the verifier reports damaged lines; the report reads what it can.
+        }
+        if (!rec.hasEvent()) {
+          continue;
+        }
+        AuditEvent e = rec.getEvent();
+        if (!e.getResource().getPatientHmac().equals(hash)) {
+          continue;
+        }
+        Instant t;
+        try {
+          t = Instant.parse(e.getTime());
+        } catch (DateTimeParseException ex) {
+          continue;
+        }
+        if (!t.isBefore(from) && t.isBefore(to)) {
+          out.add(e);
         }
       }
     }

@@ -7,6 +7,7 @@ import dev.hipaagrpc.audit.proto.Source;
 import dev.hipaagrpc.audit.proto.Target;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.Principal;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -18,8 +19,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -38,12 +37,18 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AuditClientInterceptor implements ClientInterceptor {
 
+  // No correlation id: an outgoing call may have none, and the description stays on this side.
+  private static final Status UNAVAILABLE =
+      Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call");
+
   private final AuditDispatcher dispatcher;
   private final EventFactory factory;
 
   private AuditClientInterceptor(Builder b) {
     this.dispatcher = b.dispatcher;
-    this.factory = new EventFactory(b.identifierKey, b.headers, b.hashAllSubjects, b.clock);
+    this.factory =
+        new EventFactory(
+            KeyedIdentifier.create(b.identifierKey), b.headers.build(), b.hashAllSubjects, b.clock);
   }
 
   /**
@@ -89,7 +94,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
     public void start(Listener<RespT> responseListener, Metadata headers) {
       AuditEvent.Builder prototype =
           AuditEvent.newBuilder()
-              .setTraceId(EventFactory.traceId(headers))
+              .setTraceId(TraceParent.traceId(headers))
               .putAllHeaders(factory.recordedHeaders(headers));
       String outgoingId = headers.get(CorrelationId.HEADER);
       CallFacts facts = serverFacts;
@@ -151,9 +156,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
       @Override
       public void onClose(Status status, Metadata trailers) {
         if (refused) {
-          super.onClose(
-              Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call"),
-              new Metadata());
+          super.onClose(UNAVAILABLE, new Metadata());
           return;
         }
         AuditEvent.Builder b = factory.newEvent(AuditEvent.Type.CLIENT_CALL).mergeFrom(prototype);
@@ -164,7 +167,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
             Target.newBuilder()
                 .setService(AuditServerInterceptor.nullToEmpty(method.getServiceName()))
                 .setMethod(AuditServerInterceptor.nullToEmpty(method.getBareMethodName()))
-                .setAction(EventFactory.actionFor(method))
+                .setAction(EventFactory.action(null, method))
                 .setMethodType(method.getType().name()));
         EventFactory.outcome(b, status);
         b.setTraffic(
@@ -173,9 +176,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
         if (dispatcher.deliver(b.build())) {
           super.onClose(status, trailers);
         } else {
-          super.onClose(
-              Status.UNAVAILABLE.withDescription("Audit unavailable for outgoing call"),
-              new Metadata());
+          super.onClose(UNAVAILABLE, new Metadata());
         }
       }
     }
@@ -185,7 +186,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
   public static final class Builder {
     private final AuditDispatcher dispatcher;
     private final byte[] identifierKey;
-    private final Map<String, Metadata.Key<String>> headers = new LinkedHashMap<>();
+    private final HeaderAllowList.Builder headers = new HeaderAllowList.Builder();
     private boolean hashAllSubjects;
     private Clock clock = Clock.systemUTC();
 
@@ -202,7 +203,7 @@ public final class AuditClientInterceptor implements ClientInterceptor {
      */
     public Builder recordHeaders(String... names) {
       for (String name : names) {
-        EventFactory.addHeaderKey(headers, requireNonNull(name, "name"));
+        headers.add(requireNonNull(name, "name"));
       }
       return this;
     }

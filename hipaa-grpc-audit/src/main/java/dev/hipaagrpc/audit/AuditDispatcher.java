@@ -54,7 +54,7 @@ public final class AuditDispatcher implements Closeable {
   private final AuditMetrics metrics;
   private final ArrayBlockingQueue<Entry> queue;
   private final Thread writer;
-  private final @Nullable EventFactory lossEvents;
+  private final boolean reportsLosses;
 
   private final AtomicLong lost = new AtomicLong();
   private final AtomicLong lostReported = new AtomicLong();
@@ -75,10 +75,7 @@ public final class AuditDispatcher implements Closeable {
     this.maxBatch = b.maxBatch;
     this.metrics = new GuardedMetrics(b.metrics);
     this.queue = new ArrayBlockingQueue<>(b.capacity);
-    this.lossEvents =
-        policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES
-            ? new EventFactory(new byte[32], java.util.Map.of(), false, Clock.systemUTC())
-            : null;
+    this.reportsLosses = policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES;
     this.writer = b.threadFactory.newThread(this::run);
     writer.start();
   }
@@ -324,15 +321,16 @@ public final class AuditDispatcher implements Closeable {
   }
 
   private @Nullable AuditEvent lossReport() {
-    EventFactory f = lossEvents;
-    if (f == null) {
+    if (!reportsLosses) {
       return null;
     }
     long unreported = lost.get() - lostReported.get();
     if (unreported <= 0) {
       return null;
     }
-    return f.newEvent(AuditEvent.Type.EVENTS_LOST).setLostEvents(unreported).build();
+    return EventFactory.newEvent(AuditEvent.Type.EVENTS_LOST, Clock.systemUTC())
+        .setLostEvents(unreported)
+        .build();
   }
 
   private void idle() {

@@ -6,9 +6,11 @@ import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.Source;
 import dev.hipaagrpc.audit.proto.Target;
 import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
@@ -21,7 +23,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -58,13 +59,17 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AuditServerInterceptor implements ServerInterceptor {
 
+  private static final String UNAVAILABLE = "Audit unavailable";
+
   private final AuditDispatcher dispatcher;
   private final EventFactory factory;
   private final boolean holdResponses;
 
   private AuditServerInterceptor(Builder b) {
     this.dispatcher = b.dispatcher;
-    this.factory = new EventFactory(b.identifierKey, b.headers, b.hashAllSubjects, b.clock);
+    this.factory =
+        new EventFactory(
+            KeyedIdentifier.create(b.identifierKey), b.headers.build(), b.hashAllSubjects, b.clock);
     this.holdResponses =
         dispatcher.policy() == DeliveryPolicy.FAIL_CLOSED || dispatcher.durableBeforeResponse();
   }
@@ -74,8 +79,8 @@ public final class AuditServerInterceptor implements ServerInterceptor {
    *
    * @param dispatcher where events go
    * @param identifierKey the audit identifier key (at least 32 bytes) under which patient ids and
-   *     patient-facing subjects are HMAC-SHA256 hashed; the same key lets {@link AccessReport} find
-   *     a patient's accesses. Copied.
+   *     patient-facing subjects are written as {@link KeyedIdentifier}s; the same key lets {@link
+   *     AccessReport} find a patient's accesses. Copied.
    * @throws IllegalArgumentException if the key is shorter than 32 bytes
    */
   public static Builder newBuilder(AuditDispatcher dispatcher, byte[] identifierKey) {
@@ -94,8 +99,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       Status refused = unavailable(facts);
       dispatcher.offerBestEffort(state.event(AuditEvent.Type.CALL, refused));
       dispatcher.countRefused();
-      call.close(refused, new Metadata());
-      return new ServerCall.Listener<ReqT>() {};
+      return Refusals.refuse(call, refused, new Metadata());
     }
     boolean hold = holdResponses && call.getMethodDescriptor().getType().serverSendsOneMessage();
     AuditingCall<ReqT, RespT> auditing = new AuditingCall<>(call, state, hold);
@@ -112,8 +116,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
   }
 
   private static Status unavailable(CallFacts facts) {
-    return Status.UNAVAILABLE.withDescription(
-        "Audit unavailable (correlation id: " + facts.correlationId() + ")");
+    return Refusals.status(Status.Code.UNAVAILABLE, UNAVAILABLE, facts);
   }
 
   /** What one call has done so far. Counters are atomics: listener and call threads differ. */
@@ -138,7 +141,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       this.method = call.getMethodDescriptor();
       this.remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
       // Headers are read now, once: the event keeps only allow-listed values and the trace id.
-      this.traceId = EventFactory.traceId(headers);
+      this.traceId = TraceParent.traceId(headers);
       this.recordedHeaders = factory.recordedHeaders(headers);
     }
 
@@ -160,15 +163,11 @@ public final class AuditServerInterceptor implements ServerInterceptor {
         s.setPeerCertificateSha256(peer.sha256Hex());
       }
       b.setSource(s);
-      dev.hipaagrpc.core.proto.Action action = facts.action();
       b.setTarget(
           Target.newBuilder()
               .setService(nullToEmpty(method.getServiceName()))
               .setMethod(nullToEmpty(method.getBareMethodName()))
-              .setAction(
-                  action != null
-                      ? dev.hipaagrpc.core.Actions.code(action)
-                      : EventFactory.actionFor(method))
+              .setAction(EventFactory.action(facts.action(), method))
               .setMethodType(method.getType().name()));
       factory.facts(b, facts);
       EventFactory.outcome(b, status);
@@ -321,7 +320,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
   public static final class Builder {
     private final AuditDispatcher dispatcher;
     private final byte[] identifierKey;
-    private final Map<String, Metadata.Key<String>> headers = new LinkedHashMap<>();
+    private final HeaderAllowList.Builder headers = new HeaderAllowList.Builder();
     private boolean hashAllSubjects;
     private Clock clock = Clock.systemUTC();
 
@@ -340,7 +339,7 @@ public final class AuditServerInterceptor implements ServerInterceptor {
      */
     public Builder recordHeaders(String... names) {
       for (String name : names) {
-        EventFactory.addHeaderKey(headers, requireNonNull(name, "name"));
+        headers.add(requireNonNull(name, "name"));
       }
       return this;
     }

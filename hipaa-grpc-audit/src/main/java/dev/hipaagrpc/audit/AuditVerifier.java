@@ -8,11 +8,8 @@ import com.google.protobuf.util.JsonFormat;
 import dev.hipaagrpc.audit.proto.AuditRecord;
 import dev.hipaagrpc.audit.proto.Checkpoint;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,17 +29,7 @@ import org.jspecify.annotations.Nullable;
  * (checkpoint lines shipped off the host through {@link ChainedFileSink.Builder#onCheckpoint})
  * detect a tail cut off at a record boundary.
  *
- * <p>Command line ({@code java -cp <audit jar + protobuf-java + protobuf-java-util + gson + guava>
- * dev.hipaagrpc.audit.AuditVerifier ...}):
- *
- * <pre>
- * AuditVerifier --dir DIR --public-key checkpoint-signing.pub
- *               [--chain-key chain-genesis.key] [--anchor checkpoints.jsonl]
- *               [--require-closed] [--allow-pruned-head]
- * </pre>
- *
- * Prints the number of records verified, or the first bad record and why; exits 0 when the log
- * verifies, 1 when it does not, 2 on a usage or I/O error.
+ * <p>{@link AuditVerifierCli} runs it from the command line.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -133,97 +120,15 @@ public final class AuditVerifier {
     return new Builder(requireNonNull(checkpointPublicKey, "checkpointPublicKey"));
   }
 
-  /** One line with its place. */
-  private static final class Entry {
-    final String file;
-    final long line;
-    final byte[] bytes;
-    final boolean terminated;
-    final boolean firstInFile;
-    final Checkpoints.@Nullable Frame frame;
-
-    Entry(String file, long line, byte[] bytes, boolean terminated, boolean firstInFile) {
-      this.file = file;
-      this.line = line;
-      this.bytes = bytes;
-      this.terminated = terminated;
-      this.firstInFile = firstInFile;
-      this.frame = terminated ? Checkpoints.frame(bytes) : null;
-    }
-  }
-
-  /** Reads all files in order with one line of lookahead. */
-  private static final class Lines implements AutoCloseable {
-    private final List<Path> files;
-    private int fileIndex = -1;
-    private @Nullable InputStream in;
-    private @Nullable LineReader reader;
-    private long lineNo;
-    private @Nullable Entry peeked;
-
-    Lines(List<Path> files) {
-      this.files = files;
-    }
-
-    @Nullable Entry peek() throws IOException {
-      if (peeked == null) {
-        peeked = read();
-      }
-      return peeked;
-    }
-
-    @Nullable Entry next() throws IOException {
-      Entry e = peek();
-      peeked = null;
-      return e;
-    }
-
-    private @Nullable Entry read() throws IOException {
-      while (true) {
-        LineReader r = reader;
-        if (r != null) {
-          byte @Nullable [] b = r.next();
-          if (b != null) {
-            lineNo++;
-            return new Entry(
-                files.get(fileIndex).getFileName().toString(),
-                lineNo,
-                b,
-                r.terminated(),
-                lineNo == 1);
-          }
-          close();
-        }
-        if (fileIndex + 1 >= files.size()) {
-          return null;
-        }
-        fileIndex++;
-        in = Files.newInputStream(files.get(fileIndex));
-        reader = new LineReader(requireNonNull(in));
-        lineNo = 0;
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      InputStream s = in;
-      in = null;
-      reader = null;
-      if (s != null) {
-        s.close();
-      }
-    }
-  }
-
   /**
    * Verifies the audit files ({@code audit-*.jsonl}) in {@code directory}.
    *
    * @throws IOException if the directory or a file cannot be read
    */
   public Result verify(Path directory) throws IOException {
-    List<Path> files = ChainedFileSink.logFiles(directory);
+    List<Path> files = LogFiles.list(directory);
     Run run = new Run(files.size());
-    try (Lines lines = new Lines(files)) {
+    try (LogLines lines = new LogLines(files)) {
       run.go(lines);
     }
     return run.result();
@@ -239,7 +144,7 @@ public final class AuditVerifier {
     long lastEpoch = -1;
     boolean lastCheckpoint;
     @Nullable String lastReason;
-    @Nullable Entry lastEntry;
+    LogLines.@Nullable Entry lastEntry;
     long sinceCheckpoint;
     @Nullable Failure failure;
     long keyEpoch = -1;
@@ -261,18 +166,18 @@ public final class AuditVerifier {
           failure);
     }
 
-    void fail(Problem p, Entry e, long seq, String detail) {
+    void fail(Problem p, LogLines.Entry e, long seq, String detail) {
       failure = new Failure(p, e.file, e.line, seq, detail);
     }
 
-    void go(Lines lines) throws IOException {
-      Entry x;
+    void go(LogLines lines) throws IOException {
+      LogLines.Entry x;
       while ((x = lines.next()) != null) {
         if (!check(x, lines)) {
           return;
         }
       }
-      Entry last = lastEntry;
+      LogLines.Entry last = lastEntry;
       if (last == null) {
         failure = new Failure(Problem.TRUNCATED, "-", 0, 0, "no audit records found");
         return;
@@ -302,17 +207,17 @@ public final class AuditVerifier {
     }
 
     /** Returns whether {@code x} is good; records the failure otherwise. */
-    boolean check(Entry x, Lines lines) throws IOException {
+    boolean check(LogLines.Entry x, LogLines lines) throws IOException {
       long expected = lastSeq + 1;
       if (!x.terminated) {
         fail(Problem.TRUNCATED, x, expected, "the record is cut short (torn or truncated file)");
         return false;
       }
       String contentProblem = content(x);
-      Checkpoints.Frame f = x.frame;
+      Frame f = x.frame;
       if (contentProblem != null || f == null) {
-        Entry y = lines.peek();
-        Checkpoints.Frame yf = y == null ? null : y.frame;
+        LogLines.Entry y = lines.peek();
+        Frame yf = y == null ? null : y.frame;
         if (lastEntry != null
             && yf != null
             && yf.seq == expected
@@ -366,8 +271,8 @@ public final class AuditVerifier {
           return false;
         }
         if (f.seq > expected) {
-          Entry y = lines.peek();
-          Checkpoints.Frame yf = y == null ? null : y.frame;
+          LogLines.Entry y = lines.peek();
+          Frame yf = y == null ? null : y.frame;
           if (yf != null && yf.seq == expected) {
             fail(Problem.REORDERED, x, f.seq, "seq " + f.seq + " appears before seq " + expected);
           } else {
@@ -384,7 +289,7 @@ public final class AuditVerifier {
           return false;
         }
         if (!f.prev.equals(lastHash)) {
-          Entry last = requireNonNull(lastEntry);
+          LogLines.Entry last = requireNonNull(lastEntry);
           fail(
               Problem.EDITED,
               last,
@@ -393,7 +298,7 @@ public final class AuditVerifier {
           return false;
         }
         if (x.firstInFile && !"ROTATE".equals(lastReason)) {
-          Entry last = requireNonNull(lastEntry);
+          LogLines.Entry last = requireNonNull(lastEntry);
           fail(
               Problem.TRUNCATED,
               last,
@@ -436,8 +341,8 @@ public final class AuditVerifier {
     }
 
     /** Schema and HMAC; returns a description of what is wrong, or null. */
-    @Nullable String content(Entry x) {
-      Checkpoints.Frame f = x.frame;
+    @Nullable String content(LogLines.Entry x) {
+      Frame f = x.frame;
       if (f == null) {
         return "not a well-formed record";
       }
@@ -501,7 +406,7 @@ public final class AuditVerifier {
       return k;
     }
 
-    @Nullable String signatureProblem(Entry x, Checkpoints.Frame f) {
+    @Nullable String signatureProblem(LogLines.Entry x, Frame f) {
       AuditRecord.Builder rec = AuditRecord.newBuilder();
       try {
         JsonFormat.parser().merge(new String(x.bytes, UTF_8), rec);
@@ -559,7 +464,7 @@ public final class AuditVerifier {
      */
     public Builder anchor(String checkpointLine) {
       byte[] b = checkpointLine.strip().getBytes(UTF_8);
-      Checkpoints.Frame f = Checkpoints.frame(b);
+      Frame f = Frame.parse(b);
       if (f == null || !f.checkpoint) {
         throw new IllegalArgumentException("not a checkpoint record line");
       }
@@ -585,82 +490,6 @@ public final class AuditVerifier {
     /** Returns the verifier. */
     public AuditVerifier build() {
       return new AuditVerifier(this);
-    }
-  }
-
-  /**
-   * The command line; see the class documentation.
-   *
-   * @param args the options
-   */
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
-  }
-
-  static int run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
-    Path dir = null;
-    Path pub = null;
-    Path chain = null;
-    List<Path> anchorFiles = new ArrayList<>();
-    boolean requireClosed = false;
-    boolean pruned = false;
-    try {
-      for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--dir" -> dir = Path.of(args[++i]);
-          case "--public-key" -> pub = Path.of(args[++i]);
-          case "--chain-key" -> chain = Path.of(args[++i]);
-          case "--anchor" -> anchorFiles.add(Path.of(args[++i]));
-          case "--require-closed" -> requireClosed = true;
-          case "--allow-pruned-head" -> pruned = true;
-          default -> throw new IllegalArgumentException("unknown option " + args[i]);
-        }
-      }
-      if (dir == null || pub == null) {
-        throw new IllegalArgumentException("--dir and --public-key are required");
-      }
-    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
-      err.println(
-          "usage: AuditVerifier --dir DIR --public-key FILE [--chain-key FILE]"
-              + " [--anchor FILE]... [--require-closed] [--allow-pruned-head]");
-      return 2;
-    }
-    try {
-      Builder b = newBuilder(AuditKeys.readPublicKey(pub));
-      if (chain != null) {
-        b.chainKey(AuditKeys.readSecretKey(chain));
-      }
-      for (Path a : anchorFiles) {
-        for (String line : Files.readAllLines(a, UTF_8)) {
-          if (!line.isBlank()) {
-            b.anchor(line);
-          }
-        }
-      }
-      Result r = b.requireClosed(requireClosed).allowPrunedHead(pruned).build().verify(dir);
-      if (r.ok()) {
-        out.println(
-            "OK: "
-                + r.recordsVerified()
-                + " records verified in "
-                + r.files()
-                + " files, "
-                + r.checkpointsVerified()
-                + " signed checkpoints, last seq "
-                + r.lastSeq()
-                + ", "
-                + r.recordsAfterLastCheckpoint()
-                + " records after the last checkpoint"
-                + (chain == null ? " (not HMAC-checked: no --chain-key)" : "")
-                + (r.closed() ? ", closed" : ", open"));
-        return 0;
-      }
-      out.println(
-          "FAILED after " + r.recordsVerified() + " good records: " + requireNonNull(r.failure()));
-      return 1;
-    } catch (IOException | RuntimeException e) {
-      err.println("error: " + e.getClass().getSimpleName());
-      return 2;
     }
   }
 }

@@ -1,33 +1,23 @@
 package dev.hipaagrpc.audit;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.Checkpoint;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.stream.Stream;
-import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,10 +50,9 @@ import org.slf4j.LoggerFactory;
 public final class ChainedFileSink implements AuditSink {
 
   private static final Logger logger = LoggerFactory.getLogger(ChainedFileSink.class);
-  private static final String STATE_HEADER = "hipaagrpc-audit-chain-key/1";
 
   private final Path dir;
-  private final Path keyStateFile;
+  private final KeyState keys;
   private final PrivateKey signingKey;
   private final String keyId;
   private final long checkpointEveryRecords;
@@ -73,6 +62,7 @@ public final class ChainedFileSink implements AuditSink {
   private final Consumer<Path> onSealed;
   private final Consumer<String> onCheckpoint;
   private final Clock clock;
+  private final RecordEncoder encoder = new RecordEncoder();
 
   private @Nullable FileChannel channel;
   private Path current;
@@ -80,23 +70,14 @@ public final class ChainedFileSink implements AuditSink {
   private long fileOpenedMillis;
   private long seq;
   private String prevHash = Crypto.ZERO_HASH;
-  private long epoch;
-  private byte[] key;
-  private Mac mac;
   private long recordsInEpoch;
   private long lastCheckpointMillis;
   private boolean broken;
   private boolean closed;
-  private final StringBuilder scratch = new StringBuilder(1024);
-  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
-  // The batch being framed: [0, len). Reused across batches; only the writer thread uses it.
-  private byte[] buf = new byte[64 * 1024];
-  private int len;
-  private final MessageDigest digest = Crypto.sha256();
 
   private ChainedFileSink(Builder b) throws IOException {
     this.dir = b.dir;
-    this.keyStateFile = b.keyStateFile != null ? b.keyStateFile : dir.resolve("chain.key");
+    this.keys = new KeyState(b.keyStateFile != null ? b.keyStateFile : dir.resolve("chain.key"));
     this.signingKey = requireNonNull(b.signingKey).getPrivate();
     this.keyId = Checkpoints.keyId(b.signingKey.getPublic());
     this.checkpointEveryRecords = b.checkpointEveryRecords;
@@ -107,8 +88,6 @@ public final class ChainedFileSink implements AuditSink {
     this.onCheckpoint = b.onCheckpoint;
     this.clock = b.clock;
     this.current = dir;
-    this.key = new byte[32];
-    this.mac = Crypto.hmac(key);
     Files.createDirectories(dir);
     open(b.genesisKey);
   }
@@ -129,10 +108,8 @@ public final class ChainedFileSink implements AuditSink {
 
   /** The current key epoch. */
   public long epoch() {
-    return epoch;
+    return keys.epoch();
   }
-
-  // ---------------------------------------------------------------- writing
 
   @Override
   public void write(List<AuditEvent> events) throws IOException {
@@ -142,14 +119,15 @@ public final class ChainedFileSink implements AuditSink {
         || (fileSize > 0 && now - fileOpenedMillis >= rotateAge.toMillis())) {
       rotate();
     }
-    len = 0;
+    encoder.reset();
     long seq0 = seq;
     String prev0 = prevHash;
     long records0 = recordsInEpoch;
     for (AuditEvent e : events) {
-      StringBuilder sb = startRecord("event");
+      StringBuilder sb = encoder.start(seq, keys.epoch(), prevHash, "event");
       EventJson.append(sb, e);
-      finishRecord(sb);
+      prevHash = encoder.finish(sb, keys.mac());
+      seq++;
       recordsInEpoch++;
     }
     try {
@@ -203,7 +181,7 @@ public final class ChainedFileSink implements AuditSink {
       if (c != null) {
         c.close();
       }
-      Arrays.fill(key, (byte) 0);
+      keys.erase();
     }
   }
 
@@ -226,100 +204,20 @@ public final class ChainedFileSink implements AuditSink {
     }
   }
 
-  /** The record prefix, in the reusable builder (only the writer thread calls the sink). */
-  private StringBuilder startRecord(String kind) {
-    StringBuilder sb = scratch;
-    sb.setLength(0);
-    return sb.append("{\"seq\":")
-        .append(seq)
-        .append(",\"epoch\":")
-        .append(epoch)
-        .append(",\"prev\":\"")
-        .append(prevHash)
-        .append("\",\"")
-        .append(kind)
-        .append("\":");
-  }
-
   /**
-   * Frames one record into the batch buffer: the body as UTF-8, the HMAC under the epoch key, the
-   * newline; advances the chain (the hash covers the line without its newline). Encodes straight
-   * into the reusable buffer: no per-record String or array copies.
-   */
-  private void finishRecord(StringBuilder body) {
-    int start = len;
-    putUtf8(body);
-    mac.update(buf, start, len - start);
-    byte[] tag = mac.doFinal();
-    putAscii(",\"mac\":\"");
-    ensure(tag.length * 2 + 3);
-    for (byte b : tag) {
-      buf[len++] = (byte) HEX_DIGITS[(b >> 4) & 0xf];
-      buf[len++] = (byte) HEX_DIGITS[b & 0xf];
-    }
-    buf[len++] = '"';
-    buf[len++] = '}';
-    digest.update(buf, start, len - start);
-    prevHash = Crypto.HEX.formatHex(digest.digest());
-    buf[len++] = '\n';
-    seq++;
-  }
-
-  private void ensure(int extra) {
-    if (len + extra > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
-    }
-  }
-
-  private void putAscii(String s) {
-    ensure(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      buf[len++] = (byte) s.charAt(i);
-    }
-  }
-
-  /** UTF-8 of a string whose surrogates are paired (Json escapes lone ones). */
-  private void putUtf8(CharSequence cs) {
-    int n = cs.length();
-    ensure(n * 3);
-    for (int i = 0; i < n; i++) {
-      char c = cs.charAt(i);
-      if (c < 0x80) {
-        buf[len++] = (byte) c;
-      } else if (c < 0x800) {
-        buf[len++] = (byte) (0xc0 | (c >> 6));
-        buf[len++] = (byte) (0x80 | (c & 0x3f));
-      } else if (Character.isHighSurrogate(c)
-          && i + 1 < n
-          && Character.isLowSurrogate(cs.charAt(i + 1))) {
-        int cp = Character.toCodePoint(c, cs.charAt(++i));
-        buf[len++] = (byte) (0xf0 | (cp >> 18));
-        buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
-        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
-        buf[len++] = (byte) (0x80 | (cp & 0x3f));
-      } else if (Character.isSurrogate(c)) {
-        buf[len++] = '?';
-      } else {
-        buf[len++] = (byte) (0xe0 | (c >> 12));
-        buf[len++] = (byte) (0x80 | ((c >> 6) & 0x3f));
-        buf[len++] = (byte) (0x80 | (c & 0x3f));
-      }
-    }
-  }
-
-  /**
-   * Appends the batch buffer; on failure truncates back so that no partial record stays in the
+   * Appends the framed batch; on failure truncates back so that no partial record stays in the
    * file.
    */
   private void append() throws IOException {
     FileChannel c = requireNonNull(channel);
     long start = fileSize;
     try {
-      ByteBuffer bb = ByteBuffer.wrap(buf, 0, len);
+      ByteBuffer bb = encoder.bytes();
+      int n = bb.remaining();
       while (bb.hasRemaining()) {
         c.write(bb);
       }
-      fileSize += len;
+      fileSize += n;
     } catch (IOException | RuntimeException e) {
       try {
         c.truncate(start);
@@ -332,27 +230,27 @@ public final class ChainedFileSink implements AuditSink {
   }
 
   private void checkpoint(Checkpoint.Reason reason, long truncatedBytes) throws IOException {
-    String time = EventFactory.formatMillis(clock.millis());
+    String time = Timestamps.format(clock.millis());
+    long epoch = keys.epoch();
     String sig =
         Checkpoints.sign(
             signingKey,
             Checkpoints.canonical(
                 seq, epoch, prevHash, reason.name(), time, truncatedBytes, keyId));
-    StringBuilder json = new StringBuilder(256);
-    Json.Obj o = new Json.Obj(json);
-    o.str("reason", reason.name())
+    long seq0 = seq;
+    String prev0 = prevHash;
+    encoder.reset();
+    StringBuilder sb = encoder.start(seq, epoch, prevHash, "checkpoint");
+    new Json.Obj(sb)
+        .str("reason", reason.name())
         .str("time", time)
         .num("truncatedBytes", truncatedBytes)
         .str("keyId", keyId)
         .str("signature", sig)
         .end();
-    long seq0 = seq;
-    String prev0 = prevHash;
-    len = 0;
-    StringBuilder sb = startRecord("checkpoint");
-    sb.append(json);
-    finishRecord(sb);
-    String line = new String(buf, 0, len - 1, UTF_8);
+    prevHash = encoder.finish(sb, keys.mac());
+    seq++;
+    String line = encoder.lastBatchLine();
     try {
       append();
       requireNonNull(channel).force(false);
@@ -376,14 +274,18 @@ public final class ChainedFileSink implements AuditSink {
     }
   }
 
-  /** K_{i+1} = H(K_i): persist the new key first, then forget the old one. */
+  /** A new epoch starts: its record count and checkpoint interval start over. */
   private void evolveKey() throws IOException {
-    byte[] next = Crypto.evolve(key);
-    writeState(epoch + 1, next);
-    Arrays.fill(key, (byte) 0);
-    key = next;
-    epoch++;
-    mac = Crypto.hmac(key);
+    keys.evolve();
+    startEpoch();
+  }
+
+  private void setKey(long epoch, byte[] key) {
+    keys.set(epoch, key);
+    startEpoch();
+  }
+
+  private void startEpoch() {
     recordsInEpoch = 0;
     lastCheckpointMillis = clock.millis();
   }
@@ -405,7 +307,7 @@ public final class ChainedFileSink implements AuditSink {
   }
 
   private void openNewFile() throws IOException {
-    Path p = dir.resolve(String.format("audit-%020d.jsonl", seq));
+    Path p = LogFiles.fileFor(dir, seq);
     FileChannel c;
     try {
       c = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -417,95 +319,13 @@ public final class ChainedFileSink implements AuditSink {
     current = p;
     fileSize = 0;
     fileOpenedMillis = clock.millis();
-    syncDirectory(dir);
+    LogFiles.syncDirectory(dir);
   }
 
-  // ---------------------------------------------------------------- key state
-
-  private void writeState(long newEpoch, byte[] newKey) throws IOException {
-    Path tmp = keyStateFile.resolveSibling(keyStateFile.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    try {
-      Files.createFile(
-          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(tmp);
-    }
-    byte[] content =
-        (STATE_HEADER + " " + newEpoch + " " + Crypto.HEX.formatHex(newKey) + "\n").getBytes(UTF_8);
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      ByteBuffer buf = ByteBuffer.wrap(content);
-      while (buf.hasRemaining()) {
-        c.write(buf);
-      }
-      c.force(true);
-    } finally {
-      Arrays.fill(content, (byte) 0);
-    }
-    try {
-      Files.move(
-          tmp, keyStateFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, keyStateFile, StandardCopyOption.REPLACE_EXISTING);
-    }
-    syncDirectory(keyStateFile.toAbsolutePath().getParent());
-  }
-
-  private static final class State {
-    final long epoch;
-    final byte[] key;
-
-    State(long epoch, byte[] key) {
-      this.epoch = epoch;
-      this.key = key;
-    }
-  }
-
-  private @Nullable State readState() throws IOException {
-    if (!Files.exists(keyStateFile)) {
-      return null;
-    }
-    String[] parts = new String(Files.readAllBytes(keyStateFile), UTF_8).trim().split(" ", -1);
-    if (parts.length != 3 || !parts[0].equals(STATE_HEADER)) {
-      throw new IllegalStateException("audit key state file is not in the expected format");
-    }
-    try {
-      byte[] k = Crypto.HEX.parseHex(parts[2]);
-      if (k.length != 32) {
-        throw new IllegalStateException("audit key state file holds a key of the wrong length");
-      }
-      return new State(Long.parseLong(parts[1]), k);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("audit key state file is not in the expected format", e);
-    }
-  }
-
-  private static void syncDirectory(@Nullable Path d) {
-    if (d == null) {
-      return;
-    }
-    try (FileChannel c = FileChannel.open(d, StandardOpenOption.READ)) {
-      c.force(true);
-    } catch (IOException | RuntimeException e) {
-      // Not supported on every platform; the file data itself is synced.
-    }
-  }
-
-  // ---------------------------------------------------------------- opening and recovery
-
-  static List<Path> logFiles(Path dir) throws IOException {
-    List<Path> files = new ArrayList<>();
-    try (Stream<Path> s = Files.list(dir)) {
-      s.filter(p -> Checkpoints.FILE_NAME.matcher(p.getFileName().toString()).matches())
-          .sorted()
-          .forEach(files::add);
-    }
-    return files;
-  }
-
+  /** Starts a new log with a GENESIS checkpoint, or continues the existing one after recovery. */
   private void open(byte @Nullable [] genesisKey) throws IOException {
-    List<Path> files = logFiles(dir);
-    State state = readState();
+    List<Path> files = LogFiles.list(dir);
+    KeyState.Stored state = keys.read();
     if (files.isEmpty()) {
       byte[] k;
       if (state != null) {
@@ -522,7 +342,7 @@ public final class ChainedFileSink implements AuditSink {
                   + " and keep a copy offline for the verifier");
         }
         k = genesisKey.clone();
-        writeState(0, k);
+        keys.write(0, k);
       }
       setKey(0, k);
       seq = 0;
@@ -537,149 +357,25 @@ public final class ChainedFileSink implements AuditSink {
               + " authentically; start a new log in a new directory and investigate");
     }
     setKey(state.epoch, state.key);
-
-    Scan scan = null;
-    for (int i = files.size() - 1; i >= 0; i--) {
-      Path f = files.get(i);
-      Scan s = scan(f, state);
-      if (s.records == 0 && i > 0) {
-        // A file created by a rotation that crashed before its first record.
-        if (s.size > 0) {
-          moveAside(f, 0, s.size);
-        }
-        Files.delete(f);
-        continue;
-      }
-      scan = s;
-      break;
-    }
-    Scan s = requireNonNull(scan);
-    long truncated = s.size - s.validEnd;
-    if (truncated > 0) {
-      moveAside(s.file, s.validEnd, s.size);
-      try (FileChannel c = FileChannel.open(s.file, StandardOpenOption.WRITE)) {
-        c.truncate(s.validEnd);
-        c.force(true);
-      }
-      logger.warn("audit log recovered: removed a torn tail of {} bytes", truncated);
-    }
-    if (s.records == 0) {
-      throw new IllegalStateException(
-          "the first audit log file holds no valid record; run the verifier and investigate");
-    }
-    seq = s.lastSeq + 1;
-    prevHash = s.lastHash;
-    if (s.lastCheckpoint && s.lastEpoch == epoch) {
+    LogRecovery.Tail t = LogRecovery.recover(files, state.epoch, state.key, clock);
+    seq = t.lastSeq + 1;
+    prevHash = t.lastHash;
+    if (t.lastCheckpoint && t.lastEpoch == keys.epoch()) {
       // Crashed between writing a checkpoint and evolving the key.
       evolveKey();
     }
-    if ("ROTATE".equals(s.lastReason)) {
+    if ("ROTATE".equals(t.lastReason)) {
       openNewFile();
     } else {
-      FileChannel c = FileChannel.open(s.file, StandardOpenOption.WRITE);
-      c.position(s.validEnd);
+      FileChannel c = FileChannel.open(t.file, StandardOpenOption.WRITE);
+      c.position(t.validEnd);
       channel = c;
-      current = s.file;
-      fileSize = s.validEnd;
+      current = t.file;
+      fileSize = t.validEnd;
       fileOpenedMillis = clock.millis();
     }
-    boolean clean = "CLOSE".equals(s.lastReason) && truncated == 0;
-    checkpoint(clean ? Checkpoint.Reason.RESUMED : Checkpoint.Reason.RECOVERED, truncated);
-  }
-
-  private void setKey(long newEpoch, byte[] newKey) {
-    Arrays.fill(key, (byte) 0);
-    key = newKey;
-    epoch = newEpoch;
-    mac = Crypto.hmac(key);
-    recordsInEpoch = 0;
-    lastCheckpointMillis = clock.millis();
-  }
-
-  private void moveAside(Path file, long from, long to) throws IOException {
-    Path aside = file.resolveSibling(file.getFileName() + ".torn-" + clock.millis());
-    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
-        FileChannel out =
-            FileChannel.open(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      long pos = from;
-      while (pos < to) {
-        pos += in.transferTo(pos, to - pos, out);
-      }
-      out.force(true);
-    }
-  }
-
-  private static final class Scan {
-    final Path file;
-    long size;
-    long validEnd;
-    long records;
-    long lastSeq = -1;
-    String lastHash = Crypto.ZERO_HASH;
-    long lastEpoch = -1;
-    boolean lastCheckpoint;
-    @Nullable String lastReason;
-
-    Scan(Path file) {
-      this.file = file;
-    }
-  }
-
-  /**
-   * Finds the longest valid prefix of a file: framed lines, consecutive sequence numbers, linked
-   * hashes, non-decreasing epochs, and a valid HMAC for records of the current epoch (the only key
-   * the writer still has). The verifier, not the writer, judges older records.
-   */
-  private Scan scan(Path file, State state) throws IOException {
-    Scan s = new Scan(file);
-    s.size = Files.size(file);
-    Matcher name = Checkpoints.FILE_NAME.matcher(file.getFileName().toString());
-    long firstSeq = name.matches() ? Long.parseLong(name.group(1)) : -1;
-    Mac stateMac = Crypto.hmac(state.key);
-    try (InputStream in = Files.newInputStream(file)) {
-      LineReader r = new LineReader(in);
-      byte @Nullable [] line;
-      while ((line = r.next()) != null) {
-        if (!r.terminated()) {
-          break;
-        }
-        Checkpoints.Frame f = Checkpoints.frame(line);
-        if (f == null) {
-          break;
-        }
-        if (s.records == 0) {
-          if (f.seq != firstSeq) {
-            break;
-          }
-        } else {
-          if (f.seq != s.lastSeq + 1 || !f.prev.equals(s.lastHash)) {
-            break;
-          }
-          long expected = s.lastCheckpoint ? s.lastEpoch + 1 : s.lastEpoch;
-          if (f.epoch != expected) {
-            break;
-          }
-        }
-        if (f.epoch > state.epoch) {
-          break;
-        }
-        if (f.epoch == state.epoch) {
-          stateMac.update(line, 0, f.bodyLength);
-          String tag = Crypto.HEX.formatHex(stateMac.doFinal());
-          if (!Crypto.hexEquals(tag, f.mac)) {
-            break;
-          }
-        }
-        s.records++;
-        s.lastSeq = f.seq;
-        s.lastHash = Crypto.sha256Hex(line, 0, line.length);
-        s.lastEpoch = f.epoch;
-        s.lastCheckpoint = f.checkpoint;
-        s.lastReason = f.reason;
-        s.validEnd = r.offset();
-      }
-    }
-    return s;
+    boolean clean = "CLOSE".equals(t.lastReason) && t.truncated == 0;
+    checkpoint(clean ? Checkpoint.Reason.RESUMED : Checkpoint.Reason.RECOVERED, t.truncated);
   }
 
   /** Configures a {@link ChainedFileSink}. Not thread-safe. */

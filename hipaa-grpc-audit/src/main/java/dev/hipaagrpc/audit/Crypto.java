@@ -60,6 +60,17 @@ final class Crypto {
     return HEX.formatHex(md.digest());
   }
 
+  /** Whether {@code s} is lower-case hex only (the one spelling our formats allow). */
+  static boolean isLowerHex(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static boolean hexEquals(String a, String b) {
     return MessageDigest.isEqual(
         a.getBytes(StandardCharsets.US_ASCII), b.getBytes(StandardCharsets.US_ASCII));

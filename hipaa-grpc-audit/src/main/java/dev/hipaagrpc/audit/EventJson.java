@@ -99,7 +99,7 @@ final class EventJson {
     if (e.getHeadersCount() > 0) {
       Json.Obj h = o.obj("headers");
       for (Map.Entry<String, String> entry : new TreeMap<>(e.getHeadersMap()).entrySet()) {
-        Json.string(h.key(entry.getKey()), entry.getValue());
+        h.entry(entry.getKey(), entry.getValue());
       }
       h.end();
     }

@@ -1,11 +1,12 @@
 package dev.hipaagrpc.audit;
 
+import java.util.HexFormat;
 import java.util.List;
 
 /** Minimal JSON writing: quoting that no value can break out of. */
 final class Json {
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final HexFormat HEX = HexFormat.of();
 
   private Json() {}
 
@@ -28,11 +29,7 @@ final class Json {
                 && Character.isLowSurrogate(value.charAt(i + 1))) {
               sb.append(c).append(value.charAt(++i));
             } else {
-              sb.append("\\u")
-                  .append(HEX[(c >> 12) & 0xf])
-                  .append(HEX[(c >> 8) & 0xf])
-                  .append(HEX[(c >> 4) & 0xf])
-                  .append(HEX[c & 0xf]);
+              sb.append("\\u").append(HEX.toHexDigits(c));
             }
           } else {
             sb.append(c);
@@ -53,6 +50,7 @@ final class Json {
       sb.append('{');
     }
 
+    /** Starts a field whose name is one of our constants (never escaped). */
     StringBuilder key(String name) {
       if (!first) {
         sb.append(',');
@@ -95,6 +93,17 @@ final class Json {
         }
         b.append(']');
       }
+      return this;
+    }
+
+    /** Writes a map entry: unlike field names, map keys are data and are escaped. */
+    Obj entry(String key, String value) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      string(sb, key);
+      string(sb.append(':'), value);
       return this;
     }
 

@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.Resource;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,9 +20,9 @@ class AccessReportTest {
 
   @TempDir Path dir;
 
-  static String hmacOf(String patientId) {
-    return new EventFactory(TestServer.IDENTIFIER_KEY, Map.of(), false, Clock.systemUTC())
-        .patientHash(patientId);
+  /** The patient's keyed identifier as the interceptors record it (domain "patient"). */
+  static String keyedPatientId(String patientId) {
+    return KeyedIdentifier.create(TestServer.IDENTIFIER_KEY).of("patient", patientId);
   }
 
   private static AuditEvent access(String patient, String time, String who) {
@@ -33,7 +32,8 @@ class AccessReportTest {
         .setType(AuditEvent.Type.CALL)
         .setTime(time)
         .setActor(dev.hipaagrpc.audit.proto.Actor.newBuilder().setSubject(who))
-        .setResource(Resource.newBuilder().setType("Patient").setPatientHmac(hmacOf(patient)))
+        .setResource(
+            Resource.newBuilder().setType("Patient").setPatientHmac(keyedPatientId(patient)))
         .build();
   }
 

@@ -11,6 +11,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.testing.GetPatientRequest;
 import dev.hipaagrpc.audit.testing.PatientRecord;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -81,8 +82,8 @@ class AuditServerInterceptorTest {
     assertThat(e.getTarget().getMethodType()).isEqualTo("UNARY");
     assertThat(e.getResource().getType()).isEqualTo("Patient");
     assertThat(e.getResource().getPatientHmac())
-        .isEqualTo(AccessReportTest.hmacOf(PATIENT_ID))
-        .startsWith("hmac:");
+        .isEqualTo(AccessReportTest.keyedPatientId(PATIENT_ID))
+        .startsWith(KeyedIdentifier.PREFIX);
     assertThat(e.getOutcome().getStatus()).isEqualTo("OK");
     assertThat(e.getAuthorization().getDecision()).isEqualTo("ALLOW");
     assertThat(e.getAuthorization().getRuleId()).isEqualTo("clinician-read");
@@ -113,7 +114,8 @@ class AuditServerInterceptorTest {
     assertThat(e.getActor().getSubject()).isEqualTo("dr.house");
     assertThat(e.getAuthorization().getDecision()).isEqualTo("DENY");
     assertThat(e.getAuthorization().getRuleId()).isEqualTo("nurses-no-psych");
-    assertThat(e.getResource().getPatientHmac()).isEqualTo(AccessReportTest.hmacOf(PATIENT_ID));
+    assertThat(e.getResource().getPatientHmac())
+        .isEqualTo(AccessReportTest.keyedPatientId(PATIENT_ID));
     assertThat(server.serviceInvocations.get()).isZero();
   }
 
@@ -135,7 +137,7 @@ class AuditServerInterceptorTest {
     server.blocking("patient").getPatient(request("x"));
     AuditEvent e = sink.await(1).get(0);
     assertThat(e.getActor().getSubjectHashed()).isTrue();
-    assertThat(e.getActor().getSubject()).startsWith("hmac:").doesNotContain(CANARY);
+    assertThat(e.getActor().getSubject()).startsWith(KeyedIdentifier.PREFIX).doesNotContain(CANARY);
   }
 
   @Test
@@ -264,7 +266,7 @@ class AuditServerInterceptorTest {
     assertThat(e.getType()).isEqualTo(AuditEvent.Type.CALL_CANCELLED);
     assertThat(e.getOutcome().getStatus()).isEqualTo("CANCELLED");
     assertThat(e.getTraffic().getResponseMessages()).isEqualTo(2);
-    assertThat(e.getResource().getPatientHmac()).startsWith("hmac:");
+    assertThat(e.getResource().getPatientHmac()).startsWith(KeyedIdentifier.PREFIX);
   }
 
   @Test
@@ -306,7 +308,7 @@ class AuditServerInterceptorTest {
   }
 
   @Test
-  void actionFor_namingRule_mapsVerbs() {
+  void action_namingRule_mapsVerbs() {
     assertThat(action("CreateObservation")).isEqualTo("create");
     assertThat(action("GetPatient")).isEqualTo("read");
     assertThat(action("SearchPatients")).isEqualTo("search");
@@ -318,7 +320,8 @@ class AuditServerInterceptorTest {
   }
 
   private static String action(String method) {
-    return EventFactory.actionFor(
+    return EventFactory.action(
+        null,
         io.grpc.MethodDescriptor.<Void, Void>newBuilder()
             .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
             .setFullMethodName("svc/" + method)
@@ -344,22 +347,20 @@ class AuditServerInterceptorTest {
     java.util.Random r = new java.util.Random(7);
     long[] fixed = {0, 1, 999, 86_399_999, 86_400_000, -1, 253_402_300_799_999L, 951_782_400_000L};
     for (long t : fixed) {
-      assertThat(EventFactory.formatMillis(t))
-          .isEqualTo(EventFactory.TIME.format(Instant.ofEpochMilli(t)));
+      assertThat(Timestamps.format(t)).isEqualTo(Timestamps.FORMAT.format(Instant.ofEpochMilli(t)));
     }
     for (int i = 0; i < 10_000; i++) {
       long t = (long) (r.nextDouble() * 253_402_300_799_999L);
-      assertThat(EventFactory.formatMillis(t))
-          .isEqualTo(EventFactory.TIME.format(Instant.ofEpochMilli(t)));
+      assertThat(Timestamps.format(t)).isEqualTo(Timestamps.FORMAT.format(Instant.ofEpochMilli(t)));
     }
   }
 
   @Test
   void traceIdOf_malformed_ignored() {
-    assertThat(EventFactory.traceIdOf("00-" + "0".repeat(32) + "-00f067aa0ba902b7-01")).isNull();
-    assertThat(EventFactory.traceIdOf("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"))
+    assertThat(TraceParent.traceIdOf("00-" + "0".repeat(32) + "-00f067aa0ba902b7-01")).isNull();
+    assertThat(TraceParent.traceIdOf("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"))
         .isNull();
-    assertThat(EventFactory.traceIdOf("garbage")).isNull();
+    assertThat(TraceParent.traceIdOf("garbage")).isNull();
   }
 
   @Test

@@ -86,7 +86,7 @@ class ChainedFileSinkTest {
   }
 
   private List<Path> files() throws IOException {
-    return ChainedFileSink.logFiles(dir);
+    return LogFiles.list(dir);
   }
 
   private static List<String> lines(Path f) throws IOException {
@@ -98,7 +98,7 @@ class ChainedFileSinkTest {
   }
 
   private static long seqOf(String line) {
-    return Checkpoints.frame(line.getBytes(UTF_8)).seq;
+    return Frame.parse(line.getBytes(UTF_8)).seq;
   }
 
   /** The index of the n-th event (not checkpoint) line of a file. */
@@ -150,7 +150,7 @@ class ChainedFileSinkTest {
     String[] args = {
       "--dir", dir.toString(), "--public-key", pub.toString(), "--chain-key", key.toString()
     };
-    int rc = AuditVerifier.run(args, new PrintStream(out, true, UTF_8), System.err);
+    int rc = AuditVerifierCli.run(args, new PrintStream(out, true, UTF_8), System.err);
     assertThat(rc).isZero();
     assertThat(out.toString(UTF_8)).startsWith("OK: ").contains("records verified");
     Path f = files().get(0);
@@ -158,11 +158,11 @@ class ChainedFileSinkTest {
     l.remove(eventLine(l, 3));
     write(f, l);
     out.reset();
-    rc = AuditVerifier.run(args, new PrintStream(out, true, UTF_8), System.err);
+    rc = AuditVerifierCli.run(args, new PrintStream(out, true, UTF_8), System.err);
     assertThat(rc).isEqualTo(1);
     assertThat(out.toString(UTF_8)).contains("FAILED").contains("DELETED");
     assertThat(
-            AuditVerifier.run(
+            AuditVerifierCli.run(
                 new String[] {"--bogus"},
                 System.out,
                 new PrintStream(new ByteArrayOutputStream(), true, UTF_8)))
@@ -308,7 +308,7 @@ class ChainedFileSinkTest {
       }
     }
     Path target = files().get(1);
-    Path replacement = ChainedFileSink.logFiles(other).get(1);
+    Path replacement = LogFiles.list(other).get(1);
     long firstSeq = seqOf(lines(target).get(0));
     List<String> forged = lines(replacement);
     Files.writeString(target, String.join("\n", forged) + "\n", UTF_8);
@@ -337,7 +337,7 @@ class ChainedFileSinkTest {
     List<String> l = lines(last);
     int i = l.size() - 1; // the CLOSE checkpoint
     String line = l.get(i);
-    Checkpoints.Frame f = Checkpoints.frame(line.getBytes(UTF_8));
+    Frame f = Frame.parse(line.getBytes(UTF_8));
     assertThat(f.checkpoint).isTrue();
     // An insider with this epoch's chain key rewrites the checkpoint and re-MACs it, but has
     // to sign with a key of their own.
@@ -372,7 +372,7 @@ class ChainedFileSinkTest {
     List<String> l = lines(f);
     int i = eventLine(l, 2);
     String line = l.get(i);
-    Checkpoints.Frame fr = Checkpoints.frame(line.getBytes(UTF_8));
+    Frame fr = Frame.parse(line.getBytes(UTF_8));
     String body = line.substring(0, fr.bodyLength).replace("corr-", "evil-");
     String tag = Crypto.HEX.formatHex(Crypto.hmac(stolen).doFinal(body.getBytes(UTF_8)));
     l.set(i, body + ",\"mac\":\"" + tag + "\"}");

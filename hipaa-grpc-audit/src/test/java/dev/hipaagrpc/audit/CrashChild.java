@@ -61,6 +61,8 @@ public final class CrashChild {
       Thread t = new Thread(writer, "writer-" + i);
       t.start();
     }
-    Thread.sleep(Long.MAX_VALUE);
+    // The parent kills us within seconds; should it die first, do not outlive it for long.
+    Thread.sleep(120_000);
+    System.exit(3);
   }
 }

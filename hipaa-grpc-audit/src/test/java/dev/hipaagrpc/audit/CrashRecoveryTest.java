@@ -15,7 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +61,16 @@ class CrashRecoveryTest {
       cmd.add(pub.toString());
       cmd.add(Integer.toString(run));
       Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      // Bounds the reads below: a child that stops acknowledging is killed, closing its output.
+      AtomicBoolean watchdogFired = new AtomicBoolean();
+      CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS)
+          .execute(
+              () -> {
+                if (p.isAlive()) {
+                  watchdogFired.set(true);
+                  p.destroyForcibly();
+                }
+              });
       int killAfter = 5 + random.nextInt(60);
       int seen = 0;
       BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8));
@@ -81,13 +93,14 @@ class CrashRecoveryTest {
         }
       }
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(watchdogFired).as("run %d acknowledged within 60 s", run).isFalse();
       assertThat(seen).as("run %d produced acknowledgements", run).isGreaterThan(0);
     }
     AuditVerifier.Result result =
         AuditVerifier.newBuilder(pair.getPublic()).chainKey(k0).build().verify(dir);
     assertThat(result.failure()).isNull();
     Set<String> present = new HashSet<>();
-    for (Path f : ChainedFileSink.logFiles(dir)) {
+    for (Path f : LogFiles.list(dir)) {
       for (String l : Files.readAllLines(f, UTF_8)) {
         AuditRecord.Builder b = AuditRecord.newBuilder();
         JsonFormat.parser().merge(l, b);

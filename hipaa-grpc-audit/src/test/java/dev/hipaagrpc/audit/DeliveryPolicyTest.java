@@ -65,13 +65,9 @@ class DeliveryPolicyTest {
   /** Fills a capacity-1 queue behind a stalled writer: one event in the sink, one queued. */
   private void fillQueue(TestSinks.Stalling sink) throws Exception {
     stub().getPatient(request("x"));
-    while (sink.started.get() == 0) {
-      Thread.sleep(5);
-    }
+    Await.until("sink.started.get() > 0", () -> sink.started.get() > 0);
     stub().getPatient(request("x"));
-    while (dispatcher.queueDepth() < 1) {
-      Thread.sleep(5);
-    }
+    Await.until("dispatcher.queueDepth() >= 1", () -> dispatcher.queueDepth() >= 1);
   }
 
   @Test
@@ -94,9 +90,7 @@ class DeliveryPolicyTest {
     start(AuditDispatcher.newBuilder(sink).build());
     stub().getPatient(request("x"));
     stub().getPatient(request("x"));
-    while (sink.attempts.get() < 3) {
-      Thread.sleep(5);
-    }
+    Await.until("sink.attempts.get() >= 3", () -> sink.attempts.get() >= 3);
     assertThat(dispatcher.sinkHealthy()).isFalse();
     sink.failing = false;
     assertThat(sink.await(2)).hasSize(2);
@@ -129,9 +123,7 @@ class DeliveryPolicyTest {
     TestSinks.Throwing sink = new TestSinks.Throwing();
     start(AuditDispatcher.newBuilder(sink).policy(DeliveryPolicy.FAIL_CLOSED).build());
     stub().getPatient(request("x")); // accepted while healthy; its write then fails
-    while (dispatcher.sinkFailures() == 0) {
-      Thread.sleep(5);
-    }
+    Await.until("dispatcher.sinkFailures() > 0", () -> dispatcher.sinkFailures() > 0);
     int before = server.serviceInvocations.get();
     Status.Code code = codeOf(() -> stub().getPatient(request("x")));
     assertThat(code).isEqualTo(Status.Code.UNAVAILABLE);
@@ -140,9 +132,7 @@ class DeliveryPolicyTest {
     // The accepted event (and the refused call's best-effort event) are written, not dropped.
     List<AuditEvent> written = sink.await(1);
     assertThat(written.get(0).getOutcome().getStatus()).isEqualTo("OK");
-    while (!dispatcher.sinkHealthy()) {
-      Thread.sleep(5);
-    }
+    Await.until("dispatcher.sinkHealthy()", () -> dispatcher.sinkHealthy());
     assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.OK);
   }
 
@@ -263,9 +253,7 @@ class DeliveryPolicyTest {
       AuditClientInterceptor audit =
           AuditClientInterceptor.newBuilder(clientSide, IDENTIFIER_KEY).build();
       server.blocking("ok", audit).getPatient(request("x"));
-      while (clientSide.sinkFailures() == 0) {
-        Thread.sleep(5);
-      }
+      Await.until("clientSide.sinkFailures() > 0", () -> clientSide.sinkFailures() > 0);
       assertThat(codeOf(() -> server.blocking("ok", audit).getPatient(request("x"))))
           .isEqualTo(Status.Code.UNAVAILABLE);
     } finally {
@@ -309,16 +297,14 @@ class DeliveryPolicyTest {
                 })
             .build());
     Future<PatientRecord> call = callAsync();
-    while (failed.get() < 2) {
-      Thread.sleep(5);
-    }
+    Await.until("failed.get() >= 2", () -> failed.get() >= 2);
     sink.failing = false;
     call.get();
     assertThat(batches.get()).isEqualTo(1);
     assertThat(synced.get()).isEqualTo(1);
-    while (depthSamples.get() == 0) {
-      Thread.sleep(5); // sampled just after the batch completes
-    }
+    Await.until(
+        "depthSamples.get() > 0",
+        () -> depthSamples.get() > 0); // sampled just after the batch completes
     assertThat(dispatcher.syncBatches()).isEqualTo(1);
   }
 
@@ -344,15 +330,11 @@ class DeliveryPolicyTest {
     AuditEvent e = AuditEvent.newBuilder().setSchema("hipaagrpc.audit/1").build();
     List<Future<Boolean>> calls = new java.util.ArrayList<>();
     calls.add(pool.submit(() -> dispatcher.submit(e)));
-    while (syncCalls.get() == 0) {
-      Thread.sleep(5);
-    }
+    Await.until("syncCalls.get() > 0", () -> syncCalls.get() > 0);
     for (int i = 0; i < 9; i++) {
       calls.add(pool.submit(() -> dispatcher.submit(e)));
     }
-    while (dispatcher.queueDepth() < 9) {
-      Thread.sleep(5);
-    }
+    Await.until("dispatcher.queueDepth() >= 9", () -> dispatcher.queueDepth() >= 9);
     gate.countDown();
     for (Future<Boolean> c : calls) {
       assertThat(c.get()).isTrue();
@@ -369,9 +351,9 @@ class DeliveryPolicyTest {
     AuditEvent e = AuditEvent.newBuilder().setSchema("hipaagrpc.audit/1").build();
     try {
       assertThat(stuck.submit(e)).isTrue();
-      while (sink.started.get() == 0) {
-        Thread.sleep(5); // the writer is now inside write(), held there
-      }
+      Await.until(
+          "sink.started.get() > 0",
+          () -> sink.started.get() > 0); // the writer is now inside write(), held there
       assertThat(stuck.submit(e)).isTrue();
       assertThat(stuck.submit(e)).isTrue();
 

@@ -10,6 +10,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -109,7 +110,7 @@ class FhirAuditEventsTest {
                 .getAsJsonObject("identifier")
                 .get("value")
                 .getAsString())
-        .startsWith("hmac:");
+        .startsWith(KeyedIdentifier.PREFIX);
     JsonObject tx = entities.get(2).getAsJsonObject();
     assertThat(codingOf(tx.getAsJsonObject("type")))
         .isEqualTo(FhirAuditEvents.BALP_ENTITY + "|XrequestId");

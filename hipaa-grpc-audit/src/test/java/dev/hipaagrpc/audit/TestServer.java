@@ -70,7 +70,7 @@ final class TestServer implements AutoCloseable {
     h.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + CANARY);
     h.put(Metadata.Key.of("x-patient-name", Metadata.ASCII_STRING_MARSHALLER), CANARY);
     h.put(Metadata.Key.of("user-agent-extra", Metadata.ASCII_STRING_MARSHALLER), "test-client/1.0");
-    h.put(EventFactory.TRACEPARENT, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    h.put(TraceParent.HEADER, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     return PatientServiceGrpc.newBlockingStub(ClientInterceptors.intercept(channel, List.of(more)))
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
   }

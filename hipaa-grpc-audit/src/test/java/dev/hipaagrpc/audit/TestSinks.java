@@ -35,10 +35,16 @@ final class TestSinks {
       return new ArrayList<>(events);
     }
 
-    /** Waits until at least n events arrived (the test's own timeout bounds it). */
+    /** Waits until at least n events arrived; fails after {@link Await#TIMEOUT}. */
     synchronized List<AuditEvent> await(int n) throws InterruptedException {
+      long deadline = System.nanoTime() + Await.TIMEOUT.toNanos();
       while (events.size() < n) {
-        wait(50);
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(
+              "only " + events.size() + " of " + n + " events arrived within " + Await.TIMEOUT);
+        }
+        wait(Math.max(1, Math.min(50, left / 1_000_000)));
       }
       return new ArrayList<>(events);
     }
