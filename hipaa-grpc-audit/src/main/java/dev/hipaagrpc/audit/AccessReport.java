@@ -80,7 +80,7 @@ public final class AccessReport {
           continue;
         }
         AuditEvent e = rec.getEvent();
-        if (!e.getResource().getPatientHmac().equals(hash)) {
+        if (!EventFactory.patientsOf(e).contains(hash)) {
           continue;
         }
         Instant t;

@@ -53,6 +53,8 @@ public final class AuditDispatcher implements Closeable {
   private final int maxBatch;
   private final AuditMetrics metrics;
   private final ArrayBlockingQueue<Entry> queue;
+  private final java.util.concurrent.atomic.AtomicLong outcomeMismatches =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Thread writer;
   private final boolean reportsLosses;
 
@@ -134,6 +136,17 @@ public final class AuditDispatcher implements Closeable {
     return sinkHealthy;
   }
 
+  /** One line for the stack's start-up summary: sink, policy, durability. No secret. */
+  String describe() {
+    return "sink="
+        + sink.getClass().getSimpleName()
+        + ", policy="
+        + policy
+        + (durable ? ", durable before response (timeout " + durableTimeout + ")" : "")
+        + ", capacity="
+        + (queue.remainingCapacity() + queue.size());
+  }
+
   /** FAIL_CLOSED admission: whether a new call may start. */
   boolean admitsCalls() {
     return !closing && sinkHealthy && queue.remainingCapacity() > 0;
@@ -171,6 +184,19 @@ public final class AuditDispatcher implements Closeable {
    * reached in time).
    */
   boolean deliver(AuditEvent event) {
+    return deliver(event, () -> event);
+  }
+
+  /**
+   * Delivers {@code event} for a call whose caller waits on it; {@code ifRefused} is the same event
+   * (built only when needed) recording the {@code UNAVAILABLE} the caller gets when durability is
+   * not confirmed in time. When the durable wait times out while the event is still queued, the
+   * queued event is replaced by {@code ifRefused}, so the record says what the caller saw. When the
+   * writer already took it, the call waits up to one more durable timeout for the sync; if that
+   * also passes, the caller is refused while the record keeps the service's status, and the
+   * mismatch is counted and logged.
+   */
+  boolean deliver(AuditEvent event, java.util.function.Supplier<AuditEvent> ifRefused) {
     CompletableFuture<Void> done = durable ? new CompletableFuture<>() : null;
     Entry entry = new Entry(event, done);
     boolean accepted;
@@ -199,16 +225,45 @@ public final class AuditDispatcher implements Closeable {
     if (done == null) {
       return true;
     }
+    if (awaitDurable(done)) {
+      return true;
+    }
+    if (queue.remove(entry)) {
+      // Not yet written: record what the caller will see instead.
+      deliverDetached(ifRefused.get());
+    } else if (awaitDurable(done)) {
+      // The writer had it already and the sync finished within the grace: answer as recorded.
+      return true;
+    } else {
+      outcomeMismatches.incrementAndGet();
+      logger.warn(
+          "Audit sync not confirmed within twice the durable timeout; the call is refused"
+              + " UNAVAILABLE while its record, already written, keeps the service's status"
+              + " (correlation id {})",
+          event.getCorrelationId());
+    }
+    countRefused();
+    return false;
+  }
+
+  private boolean awaitDurable(CompletableFuture<Void> done) {
     try {
       done.get(durableTimeout.toNanos(), TimeUnit.NANOSECONDS);
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
-      // fall through: the event stays queued and will be written, but not in time for this call.
+      // not durable in time
     }
-    countRefused();
     return false;
+  }
+
+  /**
+   * Calls refused {@code UNAVAILABLE} after their record was written but before its sync was
+   * confirmed: the only case where a record's status differs from what the caller saw.
+   */
+  public long outcomeMismatches() {
+    return outcomeMismatches.get();
   }
 
   /**

@@ -10,9 +10,11 @@ import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Deadline;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -20,7 +22,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.time.Clock;
 import java.util.Map;
@@ -42,7 +43,10 @@ import org.jspecify.annotations.Nullable;
  * type and the keyed hash of the patient id, the status code (never the description), the
  * authorization decision, purpose of use and break-glass reason, masked field count, message counts
  * and bytes, and latency. Message bodies are never read; request headers only through the
- * allow-list. A call the client cancels produces an additional {@code CALL_CANCELLED} event.
+ * allow-list. Every call produces exactly one event: a call the client cancels (or whose own
+ * deadline passes) before it was closed produces a {@code CALL_CANCELLED} event with {@code
+ * CANCELLED} (or {@code DEADLINE_EXCEEDED}); a call already closed records the status it was closed
+ * with; a second audit layer on the same call records nothing ({@link CallFacts#claimAudit()}).
  *
  * <p>The actor's subject is recorded as is for workforce users and workloads (164.312(a)(2)(i)
  * needs the user's id), and as a keyed hash when the caller may be a patient: a principal with a
@@ -57,7 +61,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe; one instance serves any number of services.
  */
-public final class AuditServerInterceptor implements ServerInterceptor {
+public final class AuditServerInterceptor implements SecurityLayer {
 
   private static final String UNAVAILABLE = "Audit unavailable";
 
@@ -94,6 +98,10 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context ctx = SecurityContext.withCallFacts(Context.current());
     CallFacts facts = SecurityContext.callFacts(ctx);
+    if (!facts.claimAudit()) {
+      // Another audit layer of this call records it: one event per call, never two.
+      return Contexts.interceptCall(ctx, call, headers, next);
+    }
     CallState state = new CallState(call, facts, headers);
     if (dispatcher.policy() == DeliveryPolicy.FAIL_CLOSED && !dispatcher.admitsCalls()) {
       Status refused = unavailable(facts);
@@ -113,6 +121,16 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       throw e;
     }
     return new AuditingListener<>(listener, state);
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.AUDIT;
+  }
+
+  @Override
+  public String describe() {
+    return "AuditServerInterceptor: " + dispatcher.describe();
   }
 
   private static Status unavailable(CallFacts facts) {
@@ -228,7 +246,8 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       closed = true;
       state.closed = true;
       AuditEvent event = state.event(AuditEvent.Type.CALL, status);
-      if (dispatcher.deliver(event)) {
+      if (dispatcher.deliver(
+          event, () -> state.event(AuditEvent.Type.CALL, unavailable(state.facts)))) {
         Metadata h = heldHeaders;
         RespT m = heldMessage;
         heldHeaders = null;
@@ -306,11 +325,22 @@ public final class AuditServerInterceptor implements ServerInterceptor {
       try {
         super.onCancel();
       } finally {
-        if (state.threw && !state.closed) {
+        if (state.closed) {
+          // Closed through us and recorded with the status we sent; the transport then failed to
+          // deliver it. One event per call: the close already made it.
+        } else if (state.threw) {
           // The service threw; the client sees UNKNOWN. Record that, not a client cancel.
           dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));
         } else {
-          dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL_CANCELLED, Status.CANCELLED));
+          Deadline deadline = Context.current().getDeadline();
+          if (deadline != null && deadline.isExpired()) {
+            // The client's own deadline passed: it saw DEADLINE_EXCEEDED.
+            dispatcher.deliverDetached(
+                state.event(AuditEvent.Type.CALL_CANCELLED, Status.DEADLINE_EXCEEDED));
+          } else {
+            dispatcher.deliverDetached(
+                state.event(AuditEvent.Type.CALL_CANCELLED, Status.CANCELLED));
+          }
         }
       }
     }

@@ -19,6 +19,7 @@ import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class EventFactory {
 
-  static final String SCHEMA = "hipaagrpc.audit/1";
+  static final String SCHEMA = "hipaagrpc.audit/2";
 
   // The keyed-identifier domains of audit events; AccessReport finds patients under "patient".
   static final String PATIENT_DOMAIN = "patient";
@@ -46,6 +47,18 @@ final class EventFactory {
     this.headers = headers;
     this.hashAllSubjects = hashAllSubjects;
     this.clock = clock;
+  }
+
+  /**
+   * The keyed identifiers of the patients an event records: version 2's list, or version 1's single
+   * {@code patient_hmac}.
+   */
+  static List<String> patientsOf(AuditEvent e) {
+    Resource r = e.getResource();
+    if (r.getPatientsCount() > 0) {
+      return r.getPatientsList();
+    }
+    return r.getPatientHmac().isEmpty() ? List.of() : List.of(r.getPatientHmac());
   }
 
   String patientHash(String patientId) {
@@ -134,27 +147,30 @@ final class EventFactory {
 
   void facts(AuditEvent.Builder b, CallFacts facts) {
     String resourceType = facts.resourceType();
-    String patientId = facts.patientId();
-    if (resourceType != null || patientId != null) {
+    List<String> patients = facts.patientIds();
+    if (resourceType != null || !patients.isEmpty()) {
       Resource.Builder r = Resource.newBuilder();
       if (resourceType != null) {
         r.setType(resourceType);
       }
-      if (patientId != null) {
-        r.setPatientHmac(patientHash(patientId));
+      for (String patient : patients) {
+        r.addPatients(patientHash(patient));
       }
+      r.setPatientsOmitted(facts.patientsOmitted());
       b.setResource(r);
     }
     AccessDecision d = facts.decision();
     String purpose = facts.purposeOfUse();
-    if (d != null || purpose != null) {
+    String glass = facts.breakGlassRequest();
+    if (d != null || purpose != null || glass != null) {
       Authorization.Builder z = Authorization.newBuilder();
       if (d != null) {
         z.setDecision(d.outcome().name()).setRuleId(d.ruleId()).setPolicyVersion(d.policyVersion());
-        String reason = d.breakGlassReason();
-        if (reason != null) {
-          z.setBreakGlassReason(reason);
-        }
+      }
+      // The reason of a break-glass attempt, granted (decision BREAK_GLASS) or refused (DENY).
+      String reason = d != null && d.breakGlassReason() != null ? d.breakGlassReason() : glass;
+      if (reason != null) {
+        z.setBreakGlassReason(reason);
       }
       if (purpose != null) {
         z.setPurposeOfUse(purpose);

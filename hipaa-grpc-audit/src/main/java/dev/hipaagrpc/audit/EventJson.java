@@ -69,7 +69,12 @@ final class EventJson {
     }
     if (e.hasResource()) {
       Resource r = e.getResource();
-      o.obj("resource").str("type", r.getType()).str("patientHmac", r.getPatientHmac()).end();
+      o.obj("resource")
+          .str("type", r.getType())
+          .str("patientHmac", r.getPatientHmac())
+          .strings("patients", r.getPatientsList())
+          .num("patientsOmitted", r.getPatientsOmitted())
+          .end();
     }
     if (e.hasOutcome()) {
       Outcome out = e.getOutcome();

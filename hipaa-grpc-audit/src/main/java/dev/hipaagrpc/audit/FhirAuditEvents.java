@@ -53,7 +53,7 @@ public final class FhirAuditEvents {
     requireNonNull(event, "event");
     requireNonNull(observer, "observer");
     String action = event.getTarget().getAction();
-    boolean hasPatient = !event.getResource().getPatientHmac().isEmpty();
+    boolean hasPatient = !EventFactory.patientsOf(event).isEmpty();
     String pattern = pattern(action);
     StringBuilder sb = new StringBuilder(1024);
     Json.Obj r = new Json.Obj(sb);
@@ -128,7 +128,7 @@ public final class FhirAuditEvents {
     coding(sb, SOURCE_TYPE, "4");
     sb.append(']');
     source.end();
-    entities(sb, event, action, hasPatient);
+    entities(sb, event, action);
     r.end();
     return sb.toString();
   }
@@ -286,16 +286,16 @@ public final class FhirAuditEvents {
     t.end();
   }
 
-  private static void entities(StringBuilder sb, AuditEvent e, String action, boolean hasPatient) {
+  private static void entities(StringBuilder sb, AuditEvent e, String action) {
     sb.append(",\"entity\":[");
     boolean first = true;
-    if (hasPatient) {
+    for (String patient : EventFactory.patientsOf(e)) {
+      if (!first) {
+        sb.append(',');
+      }
       Json.Obj p = new Json.Obj(sb);
       Json.Obj what = p.obj("what");
-      what.obj("identifier")
-          .str("system", PATIENT_HMAC)
-          .str("value", e.getResource().getPatientHmac())
-          .end();
+      what.obj("identifier").str("system", PATIENT_HMAC).str("value", patient).end();
       what.end();
       codingField(p, "type", ENTITY_TYPE, "1");
       codingField(p, "role", OBJECT_ROLE, "1");

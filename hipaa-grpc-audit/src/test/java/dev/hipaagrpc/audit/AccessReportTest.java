@@ -74,4 +74,40 @@ class AccessReportTest {
     assertThat(out.toString(UTF_8).lines()).hasSize(4); // header + three accesses
     assertThat(out.toString(UTF_8)).contains("dave").doesNotContain("bob").doesNotContain("p-1");
   }
+
+  @Test
+  void accessesTo_eventWithSeveralPatients_foundForEach() throws Exception {
+    AuditEvent several =
+        AuditEvent.newBuilder()
+            .setSchema("hipaagrpc.audit/2")
+            .setEventId("e1")
+            .setType(AuditEvent.Type.CALL)
+            .setTime("2026-01-05T10:00:00.000Z")
+            .setActor(dev.hipaagrpc.audit.proto.Actor.newBuilder().setSubject("erin"))
+            .setResource(
+                Resource.newBuilder()
+                    .setType("Patient")
+                    .addPatients(keyedPatientId("p-1"))
+                    .addPatients(keyedPatientId("p-2"))
+                    .addPatients(keyedPatientId("p-3")))
+            .build();
+    try (ChainedFileSink sink =
+        ChainedFileSink.newBuilder(dir)
+            .genesisKey(AuditKeys.newSecretKey())
+            .signingKey(AuditKeys.newSigningKeyPair())
+            .build()) {
+      sink.write(List.of(several, access("p-9", "2026-01-06T10:00:00.000Z", "old-format")));
+    }
+    AccessReport report = AccessReport.create(TestServer.IDENTIFIER_KEY);
+    Instant from = Instant.parse("2026-01-01T00:00:00Z");
+    Instant to = Instant.parse("2026-02-01T00:00:00Z");
+    for (String p : List.of("p-1", "p-2", "p-3")) {
+      assertThat(report.accessesTo(dir, p, from, to))
+          .as(p)
+          .extracting(e -> e.getActor().getSubject())
+          .containsExactly("erin");
+    }
+    // A version-1 event (one patient_hmac) is still found.
+    assertThat(report.accessesTo(dir, "p-9", from, to)).hasSize(1);
+  }
 }

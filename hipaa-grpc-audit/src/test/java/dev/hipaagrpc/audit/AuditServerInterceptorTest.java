@@ -62,7 +62,7 @@ class AuditServerInterceptorTest {
     PatientRecord r = server.blocking("ok").getPatient(request("hello"));
     assertThat(r.getName()).isEqualTo(CANARY);
     AuditEvent e = sink.await(1).get(0);
-    assertThat(e.getSchema()).isEqualTo("hipaagrpc.audit/1");
+    assertThat(e.getSchema()).isEqualTo("hipaagrpc.audit/2");
     assertThat(e.getType()).isEqualTo(AuditEvent.Type.CALL);
     assertThat(e.getTime()).isEqualTo("2026-03-04T05:06:07.008Z");
     assertThat(e.getEventId()).hasSize(32);
@@ -81,9 +81,10 @@ class AuditServerInterceptorTest {
     assertThat(e.getTarget().getAction()).isEqualTo("read");
     assertThat(e.getTarget().getMethodType()).isEqualTo("UNARY");
     assertThat(e.getResource().getType()).isEqualTo("Patient");
-    assertThat(e.getResource().getPatientHmac())
-        .isEqualTo(AccessReportTest.keyedPatientId(PATIENT_ID))
-        .startsWith(KeyedIdentifier.PREFIX);
+    assertThat(e.getResource().getPatientsList())
+        .containsExactly(AccessReportTest.keyedPatientId(PATIENT_ID));
+    assertThat(e.getResource().getPatients(0)).startsWith(KeyedIdentifier.PREFIX);
+    assertThat(e.getResource().getPatientHmac()).isEmpty();
     assertThat(e.getOutcome().getStatus()).isEqualTo("OK");
     assertThat(e.getAuthorization().getDecision()).isEqualTo("ALLOW");
     assertThat(e.getAuthorization().getRuleId()).isEqualTo("clinician-read");
@@ -114,8 +115,8 @@ class AuditServerInterceptorTest {
     assertThat(e.getActor().getSubject()).isEqualTo("dr.house");
     assertThat(e.getAuthorization().getDecision()).isEqualTo("DENY");
     assertThat(e.getAuthorization().getRuleId()).isEqualTo("nurses-no-psych");
-    assertThat(e.getResource().getPatientHmac())
-        .isEqualTo(AccessReportTest.keyedPatientId(PATIENT_ID));
+    assertThat(e.getResource().getPatientsList())
+        .containsExactly(AccessReportTest.keyedPatientId(PATIENT_ID));
     assertThat(server.serviceInvocations.get()).isZero();
   }
 
@@ -138,6 +139,49 @@ class AuditServerInterceptorTest {
     AuditEvent e = sink.await(1).get(0);
     assertThat(e.getActor().getSubjectHashed()).isTrue();
     assertThat(e.getActor().getSubject()).startsWith(KeyedIdentifier.PREFIX).doesNotContain(CANARY);
+  }
+
+  @Test
+  void unaryCall_breakGlassRefused_recordsTheAttemptWithItsReason() throws Exception {
+    assertThatThrownBy(() -> server.blocking("breakglassrefused").getPatient(request("x")))
+        .isInstanceOf(StatusRuntimeException.class);
+    AuditEvent e = sink.await(1).get(0);
+    assertThat(e.getAuthorization().getDecision()).isEqualTo("DENY");
+    assertThat(e.getAuthorization().getRuleId()).isEqualTo("tenant-isolation");
+    assertThat(e.getAuthorization().getBreakGlassReason()).isEqualTo("CODE_BLUE");
+    assertThat(e.getOutcome().getStatus()).isEqualTo("PERMISSION_DENIED");
+  }
+
+  @Test
+  void unaryCall_severalPatients_everyOneRecordedInOrder() throws Exception {
+    server.blocking("threepatients").getPatient(request("x"));
+    AuditEvent e = sink.await(1).get(0);
+    assertThat(e.getResource().getPatientsList())
+        .containsExactly(
+            AccessReportTest.keyedPatientId("patient-2"),
+            AccessReportTest.keyedPatientId("patient-3"),
+            AccessReportTest.keyedPatientId(PATIENT_ID));
+    assertThat(e.getResource().getPatientsOmitted()).isZero();
+  }
+
+  @Test
+  void auditLayerTwiceOnOneCall_oneEvent() throws Exception {
+    server.close();
+    AuditServerInterceptor second =
+        AuditServerInterceptor.newBuilder(dispatcher, IDENTIFIER_KEY).build();
+    server =
+        new TestServer(
+            AuditServerInterceptor.newBuilder(dispatcher, IDENTIFIER_KEY).build(), second);
+    server.blocking("ok").getPatient(request("x"));
+    sink.await(1);
+    Thread.sleep(200); // a second event would have been queued by now
+    assertThat(sink.await(1)).hasSize(1);
+  }
+
+  @Test
+  void slot_isAudit() {
+    assertThat(AuditServerInterceptor.newBuilder(dispatcher, IDENTIFIER_KEY).build().slot())
+        .isEqualTo(dev.hipaagrpc.core.SecurityLayer.Slot.AUDIT);
   }
 
   @Test
@@ -266,7 +310,7 @@ class AuditServerInterceptorTest {
     assertThat(e.getType()).isEqualTo(AuditEvent.Type.CALL_CANCELLED);
     assertThat(e.getOutcome().getStatus()).isEqualTo("CANCELLED");
     assertThat(e.getTraffic().getResponseMessages()).isEqualTo(2);
-    assertThat(e.getResource().getPatientHmac()).startsWith(KeyedIdentifier.PREFIX);
+    assertThat(e.getResource().getPatients(0)).startsWith(KeyedIdentifier.PREFIX);
   }
 
   @Test

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,7 +150,32 @@ class DeliveryPolicyTest {
     assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(server.serviceInvocations.get()).isEqualTo(1);
     sink.release();
+    // The writer had taken the event before the timeout: the one case where the record keeps the
+    // service's status while the caller was refused, and it is counted.
     assertThat(sink.await(1).get(0).getOutcome().getStatus()).isEqualTo("OK");
+    assertThat(dispatcher.outcomeMismatches()).isEqualTo(1);
+  }
+
+  @Test
+  void durableTimeout_eventStillQueued_recordsTheUnavailableTheCallerSaw() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .durableBeforeResponse(true)
+            .durableTimeout(Duration.ofMillis(300))
+            .build());
+    Future<Status.Code> first = pool.submit(() -> codeOf(() -> stub().getPatient(request("x"))));
+    Await.until("sink.started.get() > 0", () -> sink.started.get() > 0);
+    // Queued behind the stalled write: times out while still in the queue.
+    assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
+    sink.release();
+    List<AuditEvent> written = sink.await(2);
+    assertThat(written)
+        .extracting(e -> e.getOutcome().getStatus())
+        .containsExactly("OK", "UNAVAILABLE");
+    assertThat(dispatcher.outcomeMismatches()).isEqualTo(1);
+    assertThat(dispatcher.lostEvents()).isZero();
   }
 
   @Test

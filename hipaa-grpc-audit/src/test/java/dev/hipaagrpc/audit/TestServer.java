@@ -50,15 +50,15 @@ final class TestServer implements AutoCloseable {
   final ManagedChannel channel;
   final String name = InProcessServerBuilder.generateName();
 
-  TestServer(ServerInterceptor audit) throws IOException {
+  TestServer(ServerInterceptor audit, ServerInterceptor... innerAudits) throws IOException {
+    List<ServerInterceptor> innermostFirst = new java.util.ArrayList<>();
+    innermostFirst.add(new FakeSecurity());
+    innermostFirst.addAll(List.of(innerAudits));
+    innermostFirst.add(audit);
+    innermostFirst.add(CorrelationIdServerInterceptor.create());
     server =
         InProcessServerBuilder.forName(name)
-            .addService(
-                ServerInterceptors.intercept(
-                    new Service(),
-                    new FakeSecurity(),
-                    audit,
-                    CorrelationIdServerInterceptor.create()))
+            .addService(ServerInterceptors.intercept(new Service(), innermostFirst))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -128,9 +128,19 @@ final class TestServer implements AutoCloseable {
       facts.principal(p);
       facts.resourceType("Patient");
       facts.purposeOfUse("TREAT");
+      if ("breakglassrefused".equals(mode)) {
+        facts.breakGlassRequest("CODE_BLUE");
+        facts.decision(AccessDecision.deny("tenant-isolation", "policy-v7"));
+        call.close(Status.PERMISSION_DENIED.withDescription("denied"), new Metadata());
+        return new ServerCall.Listener<ReqT>() {};
+      }
+      if ("threepatients".equals(mode)) {
+        facts.addPatient("patient-2");
+        facts.addPatient("patient-3");
+      }
       if ("denied".equals(mode)) {
         facts.decision(AccessDecision.deny("nurses-no-psych", "policy-v7"));
-        facts.patientId(PATIENT_ID);
+        facts.addPatient(PATIENT_ID);
         call.close(
             Status.PERMISSION_DENIED.withDescription("denied for " + CANARY), new Metadata());
         return new ServerCall.Listener<ReqT>() {};
@@ -153,7 +163,7 @@ final class TestServer implements AutoCloseable {
     public void getPatient(GetPatientRequest req, StreamObserver<PatientRecord> out) {
       serviceInvocations.incrementAndGet();
       CallFacts facts = CallFacts.current();
-      facts.patientId(req.getPatientId());
+      facts.addPatient(req.getPatientId());
       facts.addMaskedFields(2);
       if (req.getNote().equals("throw")) {
         throw new IllegalStateException("service bug near " + CANARY);
@@ -171,7 +181,7 @@ final class TestServer implements AutoCloseable {
     @Override
     public void listObservations(GetPatientRequest req, StreamObserver<PatientRecord> out) {
       serviceInvocations.incrementAndGet();
-      CallFacts.current().patientId(req.getPatientId());
+      CallFacts.current().addPatient(req.getPatientId());
       int n = req.getNote().equals("hang") ? 2 : Integer.parseInt(req.getNote());
       for (int i = 0; i < n; i++) {
         out.onNext(PatientRecord.newBuilder().setName(CANARY + i).build());
