@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Per-call cost of bearer-token authentication through {@link AuthenticationServerInterceptor}: a token
- * seen before (verified-token cache hit) and a token verified from scratch (cache disabled), both
- * against the baseline of one bare JCA signature verification with the same key and algorithm.
+ * Per-call cost of bearer-token authentication through {@link AuthenticationServerInterceptor}: a
+ * token seen before (verified-token cache hit) and a token verified from scratch (cache disabled),
+ * both against the baseline of one bare JCA signature verification with the same key and algorithm.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -104,7 +104,8 @@ public class JwtValidationBenchmark {
     KeySource source = KeySource.ofPublicKeys(Map.of("k1", keys.getPublic()));
     IssuerConfig issuer = IssuerConfig.newBuilder(ISSUER, source).audience("api").build();
     cached = AuthenticationServerInterceptor.newBuilder().addIssuer(issuer).build();
-    uncached = AuthenticationServerInterceptor.newBuilder().addIssuer(issuer).tokenCacheSize(0).build();
+    uncached =
+        AuthenticationServerInterceptor.newBuilder().addIssuer(issuer).tokenCacheSize(0).build();
 
     int lastDot = token.lastIndexOf('.');
     signingInput = token.substring(0, lastDot).getBytes(StandardCharsets.US_ASCII);

@@ -1,5 +1,6 @@
 package dev.hipaagrpc.auth.authn;
 
+import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -106,21 +107,13 @@ public final class IssuerConfig {
     private ClaimMapping claimMapping = ClaimMapping.defaults();
 
     private Builder(String issuer, KeySource keySource) {
-      requireNonNull(issuer, "issuer");
-      if (issuer.isBlank()) {
-        throw new IllegalArgumentException("issuer must not be blank");
-      }
-      this.issuer = issuer;
+      this.issuer = requireNonBlank(issuer, "issuer");
       this.keySource = requireNonNull(keySource, "keySource");
     }
 
     /** Sets the audience every token must contain in {@code aud}. Required. */
     public Builder audience(String audience) {
-      requireNonNull(audience, "audience");
-      if (audience.isBlank()) {
-        throw new IllegalArgumentException("audience must not be blank");
-      }
-      this.audience = audience;
+      this.audience = requireNonBlank(audience, "audience");
       return this;
     }
 

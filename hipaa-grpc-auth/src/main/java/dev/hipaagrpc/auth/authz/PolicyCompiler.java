@@ -317,19 +317,10 @@ final class PolicyCompiler {
         tenant);
   }
 
-  /**
-   * The action of a policy's method spec: its own {@code action}, else the rpc's option; refused
-   * when both are set and differ.
-   */
+  /** The action of a policy's method spec, refused when the rpc's option says otherwise. */
   private static Action specAction(MethodSpec spec, @Nullable Action declared, String where) {
     Action own = spec.getAction();
-    if (declared == null || spec.getFhirResource().isEmpty()) {
-      return own;
-    }
-    if (own == Action.ACTION_UNSPECIFIED) {
-      return declared;
-    }
-    if (own != declared) {
+    if (declared != null && own != Action.ACTION_UNSPECIFIED && own != declared) {
       throw new IllegalArgumentException(
           where
               + ": action "
@@ -447,11 +438,7 @@ final class PolicyCompiler {
     boolean hasResource = !resource.isEmpty();
     boolean hasAction = action != Action.ACTION_UNSPECIFIED;
     if (hasResource != hasAction) {
-      throw new IllegalArgumentException(
-          where
-              + ": fhir_resource and action must be set together (the action may also come from"
-              + " the rpc's (hipaagrpc.core.action) option, its service given to"
-              + " methodOptionsFrom)");
+      throw new IllegalArgumentException(where + ": fhir_resource and action must be set together");
     }
     if (hasResource && !resource.equals("*") && !RESOURCE_TYPE.matcher(resource).matches()) {
       throw new IllegalArgumentException(where + ": '" + resource + "' is not a FHIR type name");

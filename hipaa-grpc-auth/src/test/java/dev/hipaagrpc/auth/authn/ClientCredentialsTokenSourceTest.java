@@ -90,9 +90,11 @@ class ClientCredentialsTokenSourceTest {
       for (int i = 0; i < 16; i++) {
         results.add(pool.submit(s::token));
       }
-      while (endpoint.tokenRequests.get() == 0) {
+      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (endpoint.tokenRequests.get() == 0 && System.nanoTime() < giveUp) {
         Thread.sleep(5);
       }
+      assertThat(endpoint.tokenRequests.get()).as("a token request within 30 s").isPositive();
       endpoint.tokenGate.countDown();
       for (Future<String> f : results) {
         assertThat(f.get(20, TimeUnit.SECONDS)).isEqualTo("tok-1");

@@ -13,6 +13,7 @@ import dev.hipaagrpc.auth.authz.proto.Access;
 import dev.hipaagrpc.auth.authz.proto.PolicyProto;
 import dev.hipaagrpc.auth.authz.testing.AdminServiceGrpc;
 import dev.hipaagrpc.auth.authz.testing.AuthzTest;
+import dev.hipaagrpc.auth.authz.testing.MissingActionServiceGrpc;
 import dev.hipaagrpc.auth.authz.testing.ObservationServiceGrpc;
 import dev.hipaagrpc.auth.authz.testing.PlainRequest;
 import dev.hipaagrpc.core.AccessDecision;
@@ -111,6 +112,77 @@ class AuthorizationPolicyTest {
   }
 
   @Test
+  void build_specActionDisagreesWithTheRpcsActionOption_refused() {
+    assertThatThrownBy(
+            () ->
+                AuthorizationServerInterceptor.newBuilder()
+                    .policy(
+                        base()
+                            .method(
+                                AuthorizationPolicy.method(OBS + "/Read")
+                                    .fhir("Observation", Action.SEARCH))
+                            .build())
+                    .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("action SEARCH conflicts with the rpc's (hipaagrpc.core.action)")
+        .hasMessageContaining("READ");
+  }
+
+  @Test
+  void build_specActionAgreesWithTheRpcsActionOption_accepted() {
+    AuthorizationServerInterceptor authz =
+        AuthorizationServerInterceptor.newBuilder()
+            .policy(
+                base()
+                    .method(
+                        AuthorizationPolicy.method(OBS + "/Read").fhir("Observation", Action.READ))
+                    .build())
+            .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
+            .build();
+    assertThat(authz.policyVersion()).isEqualTo("v1");
+  }
+
+  @Test
+  void build_accessOptionNamesAResourceButTheRpcHasNoAction_refused() {
+    assertThatThrownBy(
+            () ->
+                AuthorizationServerInterceptor.newBuilder()
+                    .methodOptionsFrom(MissingActionServiceGrpc.getServiceDescriptor())
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("fhir_resource needs the rpc's (hipaagrpc.core.action) option");
+  }
+
+  @Test
+  void interceptCall_executeOrExportOnAResource_noSmartScopeGrantsIt() throws Exception {
+    for (Action action : List.of(Action.EXECUTE, Action.EXPORT)) {
+      AuthorizationServerInterceptor authz =
+          AuthorizationServerInterceptor.create(
+              base()
+                  .rule(
+                      AuthorizationPolicy.allow("admins")
+                          .methods(ADMIN + "/Purge")
+                          .anyRole("admin"))
+                  .method(AuthorizationPolicy.method(ADMIN + "/Purge").fhir("Observation", action))
+                  .build());
+      try (AuthorizationTestServer server = new AuthorizationTestServer(authz)) {
+        server.principal.set(
+            user("u1", "admin").addScopes(List.of("user/*.*", "system/*.cruds")).build());
+        StatusRuntimeException e =
+            catchThrowableOfType(
+                StatusRuntimeException.class,
+                () -> server.admin().purge(PlainRequest.getDefaultInstance()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(server.lastFacts.get().decision().ruleId())
+            .isEqualTo(AuthorizationServerInterceptor.RULE_SMART_SCOPE);
+        assertThat(server.lastFacts.get().action()).isEqualTo(action);
+        assertThat(server.serviceSaw).isEmpty();
+      }
+    }
+  }
+
+  @Test
   void parseTextFormat_andJson_describeTheSamePolicy() {
     AuthorizationPolicy text =
         AuthorizationPolicy.parseTextFormat(
@@ -206,7 +278,7 @@ class AuthorizationPolicyTest {
       assertThat(server.lastFacts.get().decision().ruleId())
           .isEqualTo(AccessDecision.DEFAULT_DENY_RULE);
       // The declaration still tells audit what the method does.
-      assertThat(server.lastFacts.get().action()).isEqualTo("create");
+      assertThat(server.lastFacts.get().action()).isEqualTo(Action.CREATE);
     }
   }
 

@@ -17,6 +17,7 @@ import dev.hipaagrpc.auth.authz.testing.Subject;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.proto.Action;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -166,11 +167,11 @@ class AuthorizationServerInterceptorTest {
     assertAllowed("option:" + OBS + "/Read");
     CallFacts facts = server.lastFacts.get();
     assertThat(facts.resourceType()).isEqualTo("Observation");
-    assertThat(facts.action()).isEqualTo("read");
+    assertThat(facts.action()).isEqualTo(Action.READ);
     assertThat(facts.patientId()).isEqualTo("p-9");
     assertThat(server.observations().search(record("p-9")).getText()).isEqualTo("Search");
     assertAllowed("search-obs");
-    assertThat(server.lastFacts.get().action()).isEqualTo("search");
+    assertThat(server.lastFacts.get().action()).isEqualTo(Action.SEARCH);
   }
 
   // ---- SMART on FHIR scopes
