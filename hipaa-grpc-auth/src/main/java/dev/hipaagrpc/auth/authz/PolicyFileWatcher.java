@@ -72,6 +72,12 @@ final class PolicyFileWatcher {
     }
   }
 
+  private static PolicyPlan compile(
+      Path file, byte[] content, @Nullable Policy codePolicy, List<ServiceDescriptor> services) {
+    return PolicyCompiler.compile(
+        codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+  }
+
   PolicyPlan plan() {
     return plan;
   }

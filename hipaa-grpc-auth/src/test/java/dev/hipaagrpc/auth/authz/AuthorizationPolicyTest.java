@@ -111,19 +111,21 @@ class AuthorizationPolicyTest {
         .hasMessageContaining("break_glass reason");
   }
 
+  /** The code policy {@code base() + method}, combined with ObservationService's options. */
+  static AuthorizationServerInterceptor withObservationOptions(
+      AuthorizationPolicy.MethodBuilder method) {
+    return AuthorizationServerInterceptor.newBuilder()
+        .policy(base().method(method).build())
+        .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
+        .build();
+  }
+
   @Test
   void build_specActionDisagreesWithTheRpcsActionOption_refused() {
     assertThatThrownBy(
             () ->
-                AuthorizationServerInterceptor.newBuilder()
-                    .policy(
-                        base()
-                            .method(
-                                AuthorizationPolicy.method(OBS + "/Read")
-                                    .fhir("Observation", Action.SEARCH))
-                            .build())
-                    .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
-                    .build())
+                withObservationOptions(
+                    AuthorizationPolicy.method(OBS + "/Read").fhir("Observation", Action.SEARCH)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("action SEARCH conflicts with the rpc's (hipaagrpc.core.action)")
         .hasMessageContaining("READ");
@@ -132,14 +134,8 @@ class AuthorizationPolicyTest {
   @Test
   void build_specActionAgreesWithTheRpcsActionOption_accepted() {
     AuthorizationServerInterceptor authz =
-        AuthorizationServerInterceptor.newBuilder()
-            .policy(
-                base()
-                    .method(
-                        AuthorizationPolicy.method(OBS + "/Read").fhir("Observation", Action.READ))
-                    .build())
-            .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
-            .build();
+        withObservationOptions(
+            AuthorizationPolicy.method(OBS + "/Read").fhir("Observation", Action.READ));
     assertThat(authz.policyVersion()).isEqualTo("v1");
   }
 
@@ -299,26 +295,14 @@ class AuthorizationPolicyTest {
     // Code declares another resource than the option.
     assertThatThrownBy(
             () ->
-                AuthorizationServerInterceptor.newBuilder()
-                    .policy(
-                        base()
-                            .method(
-                                AuthorizationPolicy.method(OBS + "/Read")
-                                    .fhir("Patient", Action.READ))
-                            .build())
-                    .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
-                    .build())
+                withObservationOptions(
+                    AuthorizationPolicy.method(OBS + "/Read").fhir("Patient", Action.READ)))
         .hasMessageContaining("conflicts with the FHIR resource");
     // Code names another patient field than the field option marks.
     assertThatThrownBy(
             () ->
-                AuthorizationServerInterceptor.newBuilder()
-                    .policy(
-                        base()
-                            .method(AuthorizationPolicy.method(OBS + "/Read").patientField("note"))
-                            .build())
-                    .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
-                    .build())
+                withObservationOptions(
+                    AuthorizationPolicy.method(OBS + "/Read").patientField("note")))
         .hasMessageContaining("conflicts with the patient field");
     // A rule naming a method the described service does not have (a typo).
     assertThatThrownBy(
