@@ -17,7 +17,7 @@ import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link AccessTokenSource} using the OAuth 2.0 client-credentials grant (RFC 6749 section 4.4)
+ * An {@link AccessTokenSource} using the OAuth 2.0 client-credentials grant (RFC 6749 section 4.4)
  * against a token endpoint, with client authentication by HTTP Basic ({@code client_secret_basic}).
  *
  * <p>The token is cached until {@code refreshBefore} (default 60 s, at most half the token's

@@ -63,9 +63,7 @@ final class PolicyFileWatcher {
       throw new IllegalStateException("cannot read policy file " + file, e);
     }
     try {
-      PolicyPlan plan =
-          PolicyCompiler.compile(
-              codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+      PolicyPlan plan = compile(file, content, codePolicy, services);
       return new PolicyFileWatcher(file, codePolicy, services, plan, content);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("invalid authorization policy: " + e.getMessage(), e);
@@ -112,9 +110,7 @@ final class PolicyFileWatcher {
     // Remember the content even when refused, so a bad file is reported once, not every period.
     lastContent = content;
     try {
-      PolicyPlan next =
-          PolicyCompiler.compile(
-              codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+      PolicyPlan next = compile(file, content, codePolicy, services);
       plan = next;
       logger.info(
           "policy file {} loaded: version {}, {} rules", file, next.version, next.ruleCount);
