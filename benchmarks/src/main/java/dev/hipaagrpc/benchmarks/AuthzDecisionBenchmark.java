@@ -1,7 +1,7 @@
 package dev.hipaagrpc.benchmarks;
 
-import dev.hipaagrpc.auth.AuthorizationPolicy;
-import dev.hipaagrpc.auth.AuthorizationServerInterceptor;
+import dev.hipaagrpc.auth.authz.AuthorizationPolicy;
+import dev.hipaagrpc.auth.authz.AuthorizationServerInterceptor;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.core.Principal;

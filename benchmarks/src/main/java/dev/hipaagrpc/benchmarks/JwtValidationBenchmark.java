@@ -1,8 +1,8 @@
 package dev.hipaagrpc.benchmarks;
 
-import dev.hipaagrpc.auth.AuthenticationInterceptor;
-import dev.hipaagrpc.auth.IssuerConfig;
-import dev.hipaagrpc.auth.KeySource;
+import dev.hipaagrpc.auth.authn.AuthenticationServerInterceptor;
+import dev.hipaagrpc.auth.authn.IssuerConfig;
+import dev.hipaagrpc.auth.authn.KeySource;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Per-call cost of bearer-token authentication through {@link AuthenticationInterceptor}: a token
- * seen before (verified-token cache hit) and a token verified from scratch (cache disabled), both
- * against the baseline of one bare JCA signature verification with the same key and algorithm.
+ * Per-call cost of bearer-token authentication through {@link AuthenticationServerInterceptor}: a
+ * token seen before (verified-token cache hit) and a token verified from scratch (cache disabled),
+ * both against the baseline of one bare JCA signature verification with the same key and algorithm.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -56,8 +56,8 @@ public class JwtValidationBenchmark {
   @Param({"ES256", "RS256"})
   public String alg;
 
-  private AuthenticationInterceptor cached;
-  private AuthenticationInterceptor uncached;
+  private AuthenticationServerInterceptor cached;
+  private AuthenticationServerInterceptor uncached;
   private Metadata headers;
   private Signature jcaVerifier;
   private byte[] signingInput;
@@ -103,8 +103,9 @@ public class JwtValidationBenchmark {
     headers.put(AUTHORIZATION, "Bearer " + token);
     KeySource source = KeySource.ofPublicKeys(Map.of("k1", keys.getPublic()));
     IssuerConfig issuer = IssuerConfig.newBuilder(ISSUER, source).audience("api").build();
-    cached = AuthenticationInterceptor.newBuilder().addIssuer(issuer).build();
-    uncached = AuthenticationInterceptor.newBuilder().addIssuer(issuer).tokenCacheSize(0).build();
+    cached = AuthenticationServerInterceptor.newBuilder().addIssuer(issuer).build();
+    uncached =
+        AuthenticationServerInterceptor.newBuilder().addIssuer(issuer).tokenCacheSize(0).build();
 
     int lastDot = token.lastIndexOf('.');
     signingInput = token.substring(0, lastDot).getBytes(StandardCharsets.US_ASCII);

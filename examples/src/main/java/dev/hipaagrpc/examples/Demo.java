@@ -7,8 +7,8 @@ import dev.hipaagrpc.audit.AccessReport;
 import dev.hipaagrpc.audit.AuditKeys;
 import dev.hipaagrpc.audit.AuditVerifier;
 import dev.hipaagrpc.audit.proto.AuditEvent;
-import dev.hipaagrpc.auth.BearerCallCredentials;
-import dev.hipaagrpc.auth.TokenSource;
+import dev.hipaagrpc.auth.authn.AccessTokenSource;
+import dev.hipaagrpc.auth.authn.BearerCallCredentials;
 import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.examples.records.ExportRecordRequest;
 import dev.hipaagrpc.examples.records.GetPatientRequest;
@@ -150,7 +150,8 @@ public final class Demo {
     PatientRecordsBlockingStub stub =
         PatientRecordsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     if (token != null) {
-      stub = stub.withCallCredentials(BearerCallCredentials.create(TokenSource.ofStatic(token)));
+      stub =
+          stub.withCallCredentials(BearerCallCredentials.create(AccessTokenSource.ofStatic(token)));
     }
     if (headerPairs.length > 0) {
       Metadata headers = new Metadata();

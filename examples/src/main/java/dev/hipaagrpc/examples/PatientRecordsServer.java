@@ -4,14 +4,14 @@ import dev.hipaagrpc.audit.AuditDispatcher;
 import dev.hipaagrpc.audit.AuditKeys;
 import dev.hipaagrpc.audit.AuditServerInterceptor;
 import dev.hipaagrpc.audit.ChainedFileSink;
-import dev.hipaagrpc.auth.AuthenticationInterceptor;
-import dev.hipaagrpc.auth.AuthorizationPolicy;
-import dev.hipaagrpc.auth.AuthorizationServerInterceptor;
-import dev.hipaagrpc.auth.ClaimMapping;
-import dev.hipaagrpc.auth.IssuerConfig;
-import dev.hipaagrpc.auth.KeySource;
-import dev.hipaagrpc.auth.PeerPrincipalMapper;
-import dev.hipaagrpc.auth.RateLimitServerInterceptor;
+import dev.hipaagrpc.auth.authn.AuthenticationServerInterceptor;
+import dev.hipaagrpc.auth.authn.ClaimMapping;
+import dev.hipaagrpc.auth.authn.IssuerConfig;
+import dev.hipaagrpc.auth.authn.KeySource;
+import dev.hipaagrpc.auth.authn.PeerPrincipalMapper;
+import dev.hipaagrpc.auth.authz.AuthorizationPolicy;
+import dev.hipaagrpc.auth.authz.AuthorizationServerInterceptor;
+import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor;
 import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.examples.records.PatientRecordsGrpc;
 import dev.hipaagrpc.masking.MaskingServerInterceptor;
@@ -118,9 +118,9 @@ final class PatientRecordsServer implements Closeable {
     // Authentication: the portal's certificate (the service) and the user's bearer token.
     KeySource keys =
         KeySource.fromJwksUri(jwksUri).sslContext(idpTrust).executor(scheduler).build();
-    AuthenticationInterceptor authentication =
-        AuthenticationInterceptor.newBuilder()
-            .mode(AuthenticationInterceptor.Mode.TOKEN_AND_CERTIFICATE)
+    AuthenticationServerInterceptor authentication =
+        AuthenticationServerInterceptor.newBuilder()
+            .mode(AuthenticationServerInterceptor.Mode.TOKEN_AND_CERTIFICATE)
             .addIssuer(
                 IssuerConfig.newBuilder(issuer, keys)
                     .audience(DemoIdentityProvider.AUDIENCE)

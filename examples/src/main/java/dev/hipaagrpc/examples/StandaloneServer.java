@@ -28,7 +28,8 @@ public final class StandaloneServer {
   static final List<String> PROTOS =
       List.of(
           "hipaagrpc/examples/patient_records.proto",
-          "hipaagrpc/auth/policy.proto",
+          "hipaagrpc/auth/authz/policy.proto",
+          "hipaagrpc/core/action.proto",
           "hipaagrpc/masking/sensitivity.proto");
 
   private StandaloneServer() {}

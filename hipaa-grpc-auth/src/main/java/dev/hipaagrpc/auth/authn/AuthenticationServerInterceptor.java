@@ -1,0 +1,467 @@
+package dev.hipaagrpc.auth.authn;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.internal.Refusals;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates every call (45 CFR 164.312(d)): each call that reaches the service carries exactly
+ * one verified {@link Principal}, or is refused.
+ *
+ * <p>Credentials, by {@link Mode}: a bearer JWT in {@code authorization: Bearer <token>} verified
+ * against one or more {@link IssuerConfig issuers}; the client certificate of a mutual-TLS
+ * connection mapped by a {@link PeerPrincipalMapper}; both (a user's token presented by an
+ * authenticated service: the principal is the user, with {@link Principal#viaService()} naming the
+ * service); or either. A token carrying {@code cnf.x5t#S256} (RFC 8705) is accepted only on a
+ * connection whose client certificate has that thumbprint; {@link
+ * Builder#requireCertificateBoundTokens()} demands such binding of every token.
+ *
+ * <p>On success the principal is published in {@link SecurityContext#PRINCIPAL} and {@link
+ * CallFacts#principal(Principal)}. On failure the call is closed with {@code UNAUTHENTICATED} (or
+ * {@code UNAVAILABLE} when the issuer's keys cannot be fetched), a fixed description carrying only
+ * the correlation id, and an RFC 6750 {@code www-authenticate} trailer; the reason is recorded as a
+ * fixed code in {@link CallFacts#authenticationFailure(String)} ({@code missing_credentials},
+ * {@code invalid_request}, {@code invalid_token}, {@code malformed_token}, {@code token_too_large},
+ * {@code expired_token}, {@code revoked_token}, {@code unknown_key}, {@code keys_unavailable},
+ * {@code certificate_required}, {@code unknown_peer}, {@code token_not_bound}, {@code
+ * token_binding_mismatch}, among others). Tokens, claims and exception messages are never echoed or
+ * logged.
+ *
+ * <p>Verified tokens are cached by a SHA-256 hash of the token (default 10,000 entries), so a
+ * repeated token skips parsing and signature verification; expiry, revocation, the key still being
+ * published, and certificate binding are checked again on every call.
+ *
+ * <p>Defaults: {@link Mode#TOKEN_REQUIRED}; tokens up to 8 KiB (checked before any parsing); no
+ * revocation list; binding required only for tokens that declare it; system UTC clock.
+ *
+ * <p>Thread-safe; one instance serves all calls.
+ */
+public final class AuthenticationServerInterceptor implements ServerInterceptor {
+  private static final Logger logger =
+      LoggerFactory.getLogger(AuthenticationServerInterceptor.class);
+
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> WWW_AUTHENTICATE =
+      Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Which credentials a call must present. */
+  public enum Mode {
+    /** A valid bearer token is required; a client certificate is used only for token binding. */
+    TOKEN_REQUIRED,
+    /** A mapped client certificate is required; bearer tokens are ignored. */
+    CERTIFICATE_REQUIRED,
+    /**
+     * Both: a mapped client certificate (the service) and a valid bearer token (the user); the
+     * principal is the user with {@link Principal#viaService()} set.
+     */
+    TOKEN_AND_CERTIFICATE,
+    /** A valid bearer token if one is sent, otherwise a mapped client certificate. */
+    TOKEN_OR_CERTIFICATE
+  }
+
+  private final Mode mode;
+  private final @Nullable JwtVerifier verifier;
+  private final @Nullable PeerPrincipalMapper peerMapper;
+  private final boolean requireBinding;
+  private final int maxTokenBytes;
+  private final VerifiedTokenCache cache;
+  private final Clock clock;
+  private final String challengePrefix;
+
+  private AuthenticationServerInterceptor(Builder b) {
+    this.mode = b.mode;
+    this.verifier =
+        b.issuers.isEmpty() ? null : new JwtVerifier(b.issuers, b.clock, b.revocationList);
+    this.peerMapper = b.peerMapper;
+    this.requireBinding = b.requireBinding;
+    this.maxTokenBytes = b.maxTokenBytes;
+    this.cache = new VerifiedTokenCache(b.tokenCacheSize);
+    this.clock = b.clock;
+    this.challengePrefix = b.realm == null ? "Bearer" : "Bearer realm=\"" + b.realm + "\"";
+  }
+
+  /** Starts a configuration. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    Context ctx = SecurityContext.withCallFacts(Context.current());
+    CallFacts facts = SecurityContext.callFacts(ctx);
+    Principal principal;
+    try {
+      principal = authenticate(call, headers, facts);
+    } catch (CredentialFailure f) {
+      return refuse(call, facts, f);
+    } catch (RuntimeException e) {
+      logger.warn(
+          "Authentication failed unexpectedly ({}); correlation id {}",
+          e.getClass().getSimpleName(),
+          facts.correlationId());
+      return refuse(
+          call,
+          facts,
+          new CredentialFailure(
+              "authentication_error",
+              Status.Code.UNAUTHENTICATED,
+              CredentialFailure.BearerError.NONE));
+    }
+    facts.principal(principal);
+    return Contexts.interceptCall(
+        ctx.withValue(SecurityContext.PRINCIPAL, principal), call, headers, next);
+  }
+
+  private Principal authenticate(ServerCall<?, ?> call, Metadata headers, CallFacts facts)
+      throws CredentialFailure {
+    return switch (mode) {
+      case CERTIFICATE_REQUIRED -> servicePrincipal(requirePeer(call, facts));
+      case TOKEN_REQUIRED -> verifyToken(requireToken(headers), call, facts).principal;
+      case TOKEN_AND_CERTIFICATE -> {
+        PeerPrincipalMapper.ServiceAccount service = mapPeer(requirePeer(call, facts));
+        yield viaService(verifyToken(requireToken(headers), call, facts), service);
+      }
+      case TOKEN_OR_CERTIFICATE -> tokenOrCertificate(call, headers, facts);
+    };
+  }
+
+  private Principal tokenOrCertificate(ServerCall<?, ?> call, Metadata headers, CallFacts facts)
+      throws CredentialFailure {
+    String token = bearerToken(headers);
+    if (token != null) {
+      JwtVerified v = verifyToken(token, call, facts);
+      PeerIdentity peer = peer(call, facts);
+      PeerPrincipalMapper.ServiceAccount service =
+          peer == null ? null : requireNonNull(peerMapper).map(peer);
+      return service == null ? v.principal : viaService(v, service);
+    }
+    PeerIdentity peer = peer(call, facts);
+    if (peer == null) {
+      throw missingCredentials();
+    }
+    return servicePrincipal(peer);
+  }
+
+  private static String requireToken(Metadata headers) throws CredentialFailure {
+    String token = bearerToken(headers);
+    if (token == null) {
+      throw missingCredentials();
+    }
+    return token;
+  }
+
+  private static CredentialFailure missingCredentials() {
+    return new CredentialFailure(
+        "missing_credentials", Status.Code.UNAUTHENTICATED, CredentialFailure.BearerError.NONE);
+  }
+
+  private static Principal viaService(JwtVerified v, PeerPrincipalMapper.ServiceAccount service) {
+    Principal p = v.principal;
+    Principal.AuthMethod method =
+        v.boundThumbprint != null
+            ? Principal.AuthMethod.CERTIFICATE_BOUND_TOKEN
+            : Principal.AuthMethod.BEARER_TOKEN_VIA_MUTUAL_TLS;
+    return Principal.newBuilder(p.subject(), p.kind(), method, p.credentialFingerprint())
+        .addRoles(p.roles())
+        .addScopes(p.scopes())
+        .issuer(p.issuer())
+        .tenant(p.tenant())
+        .patient(p.patient())
+        .fhirUser(p.fhirUser())
+        .tokenId(p.tokenId())
+        .viaService(service.name)
+        .build();
+  }
+
+  private Principal servicePrincipal(PeerIdentity peer) throws CredentialFailure {
+    PeerPrincipalMapper.ServiceAccount service = mapPeer(peer);
+    return Principal.newBuilder(
+            service.name, Principal.Kind.SERVICE, Principal.AuthMethod.MUTUAL_TLS, peer.sha256Hex())
+        .addRoles(service.roles)
+        .build();
+  }
+
+  private PeerPrincipalMapper.ServiceAccount mapPeer(PeerIdentity peer) throws CredentialFailure {
+    PeerPrincipalMapper.ServiceAccount service = requireNonNull(peerMapper).map(peer);
+    if (service == null) {
+      throw new CredentialFailure(
+          "unknown_peer", Status.Code.UNAUTHENTICATED, CredentialFailure.BearerError.NONE);
+    }
+    return service;
+  }
+
+  private static PeerIdentity requirePeer(ServerCall<?, ?> call, CallFacts facts)
+      throws CredentialFailure {
+    PeerIdentity peer = peer(call, facts);
+    if (peer == null) {
+      throw new CredentialFailure(
+          "certificate_required", Status.Code.UNAUTHENTICATED, CredentialFailure.BearerError.NONE);
+    }
+    return peer;
+  }
+
+  private static @Nullable PeerIdentity peer(ServerCall<?, ?> call, CallFacts facts) {
+    PeerIdentity peer = facts.peer();
+    if (peer == null) {
+      peer = PeerIdentity.fromAttributes(call.getAttributes());
+      if (peer != null) {
+        facts.peer(peer);
+      }
+    }
+    return peer;
+  }
+
+  /** Returns the bearer token, null when no authorization header was sent. */
+  private static @Nullable String bearerToken(Metadata headers) throws CredentialFailure {
+    Iterable<String> values = headers.getAll(AUTHORIZATION);
+    if (values == null) {
+      return null;
+    }
+    Iterator<String> it = values.iterator();
+    String value = it.next();
+    if (it.hasNext()) {
+      throw invalidRequest("multiple_credentials");
+    }
+    if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw invalidRequest("unsupported_scheme");
+    }
+    return value.substring(7);
+  }
+
+  private JwtVerified verifyToken(String token, ServerCall<?, ?> call, CallFacts facts)
+      throws CredentialFailure {
+    if (token.length() > maxTokenBytes) {
+      throw CredentialFailure.invalidToken("token_too_large");
+    }
+    if (!isJwsAlphabet(token)) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    JwtVerifier jwt = requireNonNull(verifier);
+    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token);
+    long now = clock.millis();
+    JwtVerified v = cache.get(key);
+    if (v != null) {
+      if (now > v.expiresAtMillis + v.skewMillis) {
+        cache.remove(key);
+        throw CredentialFailure.invalidToken("expired_token");
+      }
+      if (now + v.skewMillis < v.notBeforeMillis || !v.issuer.keySource().stillTrusts(v.key, now)) {
+        // Time went backwards, or the key was withdrawn: verify from scratch.
+        cache.remove(key);
+        v = null;
+      }
+    }
+    if (v == null) {
+      v = jwt.verify(token, key);
+      cache.put(key, v, now);
+    }
+    if (jwt.isRevoked(v)) {
+      throw CredentialFailure.invalidToken("revoked_token");
+    }
+    String bound = v.boundThumbprint;
+    if (bound != null) {
+      PeerIdentity peer = peer(call, facts);
+      if (peer == null
+          || !MessageDigest.isEqual(
+              peer.x5tS256().getBytes(StandardCharsets.US_ASCII),
+              bound.getBytes(StandardCharsets.UTF_8))) {
+        throw CredentialFailure.invalidToken("token_binding_mismatch");
+      }
+    } else if (requireBinding) {
+      throw CredentialFailure.invalidToken("token_not_bound");
+    }
+    return v;
+  }
+
+  /** Only base64url characters and exactly two dots: rejects everything else before decoding. */
+  private static boolean isJwsAlphabet(String token) {
+    int dots = 0;
+    for (int i = 0, n = token.length(); i < n; i++) {
+      char c = token.charAt(i);
+      if (c == '.') {
+        dots++;
+      } else if (!((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_')) {
+        return false;
+      }
+    }
+    return dots == 2;
+  }
+
+  private static CredentialFailure invalidRequest(String code) {
+    return new CredentialFailure(
+        code, Status.Code.UNAUTHENTICATED, CredentialFailure.BearerError.INVALID_REQUEST);
+  }
+
+  private <ReqT> ServerCall.Listener<ReqT> refuse(
+      ServerCall<ReqT, ?> call, CallFacts facts, CredentialFailure f) {
+    facts.authenticationFailure(f.code());
+    Metadata trailers = new Metadata();
+    Status status;
+    if (f.status() == Status.Code.UNAVAILABLE) {
+      status =
+          Refusals.status(
+              Status.Code.UNAVAILABLE, "Authentication is temporarily unavailable", facts);
+    } else {
+      status = Refusals.status(Status.Code.UNAUTHENTICATED, "Authentication required", facts);
+      if (mode != Mode.CERTIFICATE_REQUIRED) {
+        trailers.put(WWW_AUTHENTICATE, challenge(f.bearerError()));
+      }
+    }
+    logger.debug(
+        "Refused {}: {} (correlation id {})",
+        call.getMethodDescriptor().getFullMethodName(),
+        f.code(),
+        facts.correlationId());
+    return Refusals.refuse(call, status, trailers);
+  }
+
+  private String challenge(CredentialFailure.BearerError error) {
+    String sep = challengePrefix.length() > 6 ? ", " : " ";
+    return switch (error) {
+      case INVALID_TOKEN -> challengePrefix + sep + "error=\"invalid_token\"";
+      case INVALID_REQUEST -> challengePrefix + sep + "error=\"invalid_request\"";
+      case NONE -> challengePrefix;
+    };
+  }
+
+  int cachedTokens() {
+    return cache.size();
+  }
+
+  /** Builds an {@link AuthenticationServerInterceptor}. Not thread-safe. */
+  public static final class Builder {
+    private Mode mode = Mode.TOKEN_REQUIRED;
+    private final List<IssuerConfig> issuers = new ArrayList<>();
+    private @Nullable PeerPrincipalMapper peerMapper;
+    private boolean requireBinding;
+    private @Nullable RevocationList revocationList;
+    private int maxTokenBytes = 8 * 1024;
+    private int tokenCacheSize = 10_000;
+    private Clock clock = Clock.systemUTC();
+    private @Nullable String realm;
+
+    private Builder() {}
+
+    /** Sets which credentials a call must present. Default: {@link Mode#TOKEN_REQUIRED}. */
+    public Builder mode(Mode mode) {
+      this.mode = requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** Accepts tokens of {@code issuer}; add several for several identity providers. */
+    public Builder addIssuer(IssuerConfig issuer) {
+      issuers.add(requireNonNull(issuer, "issuer"));
+      return this;
+    }
+
+    /** Sets how client certificates map to service principals. Default: none. */
+    public Builder peerPrincipalMapper(PeerPrincipalMapper mapper) {
+      this.peerMapper = requireNonNull(mapper, "mapper");
+      return this;
+    }
+
+    /**
+     * Accepts only certificate-bound tokens (RFC 8705 {@code cnf.x5t#S256}) presented on the
+     * connection of that certificate. Default: binding checked only for tokens that declare it.
+     */
+    public Builder requireCertificateBoundTokens() {
+      this.requireBinding = true;
+      return this;
+    }
+
+    /** Consults {@code list} for every token with a {@code jti}. Default: none. */
+    public Builder revocationList(RevocationList list) {
+      this.revocationList = requireNonNull(list, "list");
+      return this;
+    }
+
+    /** Largest token accepted, checked before any parsing. Default: 8 KiB; at most 64 KiB. */
+    public Builder maxTokenBytes(int bytes) {
+      if (bytes < 256 || bytes > 64 * 1024) {
+        throw new IllegalArgumentException("maxTokenBytes must be in [256, 65536]");
+      }
+      this.maxTokenBytes = bytes;
+      return this;
+    }
+
+    /** Most verified tokens remembered; 0 disables the cache. Default: 10,000. */
+    public Builder tokenCacheSize(int entries) {
+      if (entries < 0 || entries > 10_000_000) {
+        throw new IllegalArgumentException("tokenCacheSize must be in [0, 10000000]");
+      }
+      this.tokenCacheSize = entries;
+      return this;
+    }
+
+    /** Sets the clock for exp/nbf/iat. Default: system UTC. */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Sets the {@code realm} of the {@code www-authenticate} challenge. Default: none. */
+    public Builder realm(String realm) {
+      requireNonNull(realm, "realm");
+      for (int i = 0; i < realm.length(); i++) {
+        char c = realm.charAt(i);
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+          throw new IllegalArgumentException("realm must be printable ASCII without quotes");
+        }
+      }
+      this.realm = realm;
+      return this;
+    }
+
+    /**
+     * Returns the interceptor.
+     *
+     * @throws IllegalStateException when the mode needs issuers or a peer mapper that is missing,
+     *     or settings contradict each other
+     */
+    public AuthenticationServerInterceptor build() {
+      boolean needsTokens = mode != Mode.CERTIFICATE_REQUIRED;
+      boolean needsPeers = mode != Mode.TOKEN_REQUIRED;
+      if (needsTokens && issuers.isEmpty()) {
+        throw new IllegalStateException("mode " + mode + " needs at least one addIssuer(...)");
+      }
+      if (!needsTokens && !issuers.isEmpty()) {
+        throw new IllegalStateException(
+            "CERTIFICATE_REQUIRED ignores tokens; remove the issuers or choose another mode");
+      }
+      if (needsPeers && peerMapper == null) {
+        throw new IllegalStateException("mode " + mode + " needs peerPrincipalMapper(...)");
+      }
+      if (requireBinding && !needsTokens) {
+        throw new IllegalStateException(
+            "requireCertificateBoundTokens() needs a mode that accepts tokens");
+      }
+      return new AuthenticationServerInterceptor(this);
+    }
+  }
+}

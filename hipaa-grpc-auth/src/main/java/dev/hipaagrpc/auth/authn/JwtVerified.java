@@ -1,0 +1,37 @@
+package dev.hipaagrpc.auth.authn;
+
+import dev.hipaagrpc.core.Principal;
+import java.security.Key;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The immutable result of verifying one token: what every cache hit re-checks, and the principal.
+ */
+final class JwtVerified {
+  final IssuerConfig issuer;
+  final Key key;
+  final long expiresAtMillis;
+  final long notBeforeMillis;
+  final long skewMillis;
+  final @Nullable String tokenId;
+  final @Nullable String boundThumbprint;
+  final Principal principal;
+
+  JwtVerified(
+      IssuerConfig issuer,
+      Key key,
+      long expiresAtMillis,
+      long notBeforeMillis,
+      @Nullable String tokenId,
+      @Nullable String boundThumbprint,
+      Principal principal) {
+    this.issuer = issuer;
+    this.key = key;
+    this.expiresAtMillis = expiresAtMillis;
+    this.notBeforeMillis = notBeforeMillis;
+    this.skewMillis = issuer.clockSkew().toMillis();
+    this.tokenId = tokenId;
+    this.boundThumbprint = boundThumbprint;
+    this.principal = principal;
+  }
+}

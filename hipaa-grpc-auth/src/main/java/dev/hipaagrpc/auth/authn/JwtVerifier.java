@@ -1,0 +1,286 @@
+package dev.hipaagrpc.auth.authn;
+
+import dev.hipaagrpc.core.Principal;
+import io.jsonwebtoken.Claims;
+import io.jsonwebtoken.ExpiredJwtException;
+import io.jsonwebtoken.Header;
+import io.jsonwebtoken.Jws;
+import io.jsonwebtoken.JwsHeader;
+import io.jsonwebtoken.JwtParser;
+import io.jsonwebtoken.JwtParserBuilder;
+import io.jsonwebtoken.Jwts;
+import io.jsonwebtoken.Locator;
+import io.jsonwebtoken.ProtectedHeader;
+import io.jsonwebtoken.lang.NestedCollection;
+import io.jsonwebtoken.security.SecureDigestAlgorithm;
+import io.jsonwebtoken.security.UnsupportedKeyException;
+import java.security.Key;
+import java.time.Clock;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verifies bearer JWTs for a set of issuers. Everything an attacker controls is checked by this
+ * class before jjwt or the JCA sees it: size, alphabet, shape, header JSON, algorithm allow-list,
+ * {@code crit}/{@code zip}/{@code enc}/{@code b64}, and the raw signature length. jjwt then checks
+ * the signature, {@code iss} (exact), {@code aud} (contains), {@code exp}/{@code nbf} with skew.
+ * Thread-safe.
+ */
+final class JwtVerifier {
+  private static final Logger logger = LoggerFactory.getLogger(JwtVerifier.class);
+
+  private final Map<String, IssuerConfig> issuers;
+  private final Map<String, JwtParser> parsers;
+  private final @Nullable IssuerConfig single;
+  private final Clock clock;
+  private final @Nullable RevocationList revocation;
+
+  JwtVerifier(List<IssuerConfig> configs, Clock clock, @Nullable RevocationList revocation) {
+    this.clock = clock;
+    this.revocation = revocation;
+    Map<String, IssuerConfig> byIss = new HashMap<>();
+    Map<String, JwtParser> p = new HashMap<>();
+    for (IssuerConfig c : configs) {
+      if (byIss.put(c.issuer(), c) != null) {
+        throw new IllegalStateException("issuer configured twice: " + c.issuer());
+      }
+      p.put(c.issuer(), parserFor(c, clock));
+    }
+    this.issuers = Map.copyOf(byIss);
+    this.parsers = Map.copyOf(p);
+    this.single = configs.size() == 1 ? configs.get(0) : null;
+  }
+
+  @SuppressWarnings("JavaUtilDate") // jjwt's Clock API
+  private static JwtParser parserFor(IssuerConfig c, Clock clock) {
+    JwtParserBuilder b =
+        Jwts.parser()
+            .requireIssuer(c.issuer())
+            .requireAudience(c.audience())
+            .clockSkewSeconds(c.clockSkew().toSeconds())
+            .clock(() -> new Date(clock.millis()))
+            .keyLocator(new IssuerKeyLocator(c.keySource()));
+    // No compressed tokens: decompression is an amplification vector and no IdP needs it.
+    b = b.zip().clear().and();
+    NestedCollection<SecureDigestAlgorithm<?, ?>, JwtParserBuilder> sigs = b.sig().clear();
+    for (String alg : c.algorithms()) {
+      SecureDigestAlgorithm<?, ?> a = Jwts.SIG.get().get(alg);
+      if (a == null) {
+        throw new IllegalStateException("algorithm not available: " + alg);
+      }
+      sigs = sigs.add(a);
+    }
+    return sigs.and().build();
+  }
+
+  /** Finds the key again inside jjwt; the pre-check has already resolved (and fetched) it. */
+  private static final class IssuerKeyLocator implements Locator<Key> {
+    private final KeySource source;
+
+    IssuerKeyLocator(KeySource source) {
+      this.source = source;
+    }
+
+    @Override
+    public Key locate(Header header) {
+      if (!(header instanceof ProtectedHeader protectedHeader)) {
+        throw new UnsupportedKeyException("unprotected JWT");
+      }
+      String alg = header.getAlgorithm();
+      try {
+        return source.resolve(protectedHeader.getKeyId(), alg == null ? "" : alg);
+      } catch (CredentialFailure e) {
+        throw new UnsupportedKeyException("key not found");
+      }
+    }
+  }
+
+  /**
+   * Verifies {@code token} (the part after {@code Bearer }) completely.
+   *
+   * @throws CredentialFailure with a fixed code when the token is refused or keys are missing
+   */
+  JwtVerified verify(String token, VerifiedTokenCache.Key hash) throws CredentialFailure {
+    int dot1 = token.indexOf('.');
+    int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot1 <= 0 || dot2 <= dot1 + 1 || dot2 >= token.length() - 1) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    byte[] headerBytes = JwtJson.decodeBase64Url(token, 0, dot1);
+    Map<String, Object> header = headerBytes == null ? null : JwtJson.parseObject(headerBytes);
+    if (header == null) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    String alg = JwtJson.string(header, "alg");
+    if (alg == null
+        || header.containsKey("crit")
+        || header.containsKey("zip")
+        || header.containsKey("enc")
+        || header.containsKey("b64")) {
+      // We understand no JWS extension; RFC 7515 4.1.11 requires refusing unknown crit.
+      throw CredentialFailure.invalidToken("unsupported_header");
+    }
+    Object kidValue = header.get("kid");
+    String kid = null;
+    if (kidValue instanceof String s) {
+      kid = s;
+    } else if (kidValue != null) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+
+    IssuerConfig config = single;
+    if (config == null) {
+      byte[] payloadBytes = JwtJson.decodeBase64Url(token, dot1 + 1, dot2);
+      Map<String, Object> payload = payloadBytes == null ? null : JwtJson.parseObject(payloadBytes);
+      if (payload == null) {
+        throw CredentialFailure.invalidToken("malformed_token");
+      }
+      String iss = JwtJson.string(payload, "iss");
+      config = iss == null ? null : issuers.get(iss);
+      if (config == null) {
+        throw CredentialFailure.invalidToken("unknown_issuer");
+      }
+    }
+    if (!config.algorithms().contains(alg)) {
+      throw CredentialFailure.invalidToken("algorithm_not_allowed");
+    }
+    String requiredType = config.requiredType();
+    if (requiredType != null) {
+      String typ = JwtJson.string(header, "typ");
+      String t = typ == null ? "" : typ.toLowerCase(Locale.ROOT);
+      if (t.startsWith("application/")) {
+        t = t.substring(12);
+      }
+      if (!t.equals(requiredType)) {
+        throw CredentialFailure.invalidToken("wrong_type");
+      }
+    }
+    byte[] sig = JwtJson.decodeBase64Url(token, dot2 + 1, token.length());
+    if (sig == null) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    Key key = config.keySource().resolve(kid, alg);
+    if (!SignatureLengthCheck.acceptable(alg, key, sig)) {
+      throw CredentialFailure.invalidToken("bad_signature");
+    }
+
+    Jws<Claims> jws;
+    try {
+      jws = requireNonNullParser(config).parseSignedClaims(token);
+    } catch (ExpiredJwtException e) {
+      throw CredentialFailure.invalidToken("expired_token");
+    } catch (RuntimeException e) {
+      // jjwt's messages quote claim values; only the class name is logged.
+      logger.debug("Credential refused by jjwt: {}", e.getClass().getSimpleName());
+      throw CredentialFailure.invalidToken("invalid_token");
+    }
+    return toVerified(config, key, jws, hash);
+  }
+
+  private JwtParser requireNonNullParser(IssuerConfig config) {
+    JwtParser p = parsers.get(config.issuer());
+    if (p == null) {
+      throw new IllegalStateException("no parser for a configured issuer");
+    }
+    return p;
+  }
+
+  @SuppressWarnings("JavaUtilDate") // jjwt's Claims API
+  private JwtVerified toVerified(
+      IssuerConfig config, Key key, Jws<Claims> jws, VerifiedTokenCache.Key hash)
+      throws CredentialFailure {
+    Claims claims = jws.getPayload();
+    JwsHeader header = jws.getHeader();
+    if (header.getAlgorithm() == null) {
+      throw CredentialFailure.invalidToken("invalid_token");
+    }
+    Date exp = claims.getExpiration();
+    if (exp == null) {
+      throw CredentialFailure.invalidToken("missing_expiry");
+    }
+    long now = clock.millis();
+    long skew = config.clockSkew().toMillis();
+    Date iat = claims.getIssuedAt();
+    if (iat != null && iat.getTime() > now + skew) {
+      throw CredentialFailure.invalidToken("issued_in_future");
+    }
+    Date nbf = claims.getNotBefore();
+    for (String required : config.requiredClaims()) {
+      if (claims.get(required) == null) {
+        throw CredentialFailure.invalidToken("missing_claim");
+      }
+    }
+    ClaimMapping mapping = config.claimMapping();
+    String subject = mapping.subject(claims);
+    if (subject == null) {
+      throw CredentialFailure.invalidToken("missing_subject");
+    }
+    Object jtiValue = claims.get("jti");
+    String jti = jtiValue instanceof String s ? s : null;
+    String bound = null;
+    Object cnf = claims.get("cnf");
+    if (cnf != null) {
+      Object x5t = cnf instanceof Map<?, ?> m ? m.get("x5t#S256") : null;
+      if (!(x5t instanceof String s) || s.isEmpty()) {
+        // A confirmation method we cannot check must not be ignored (RFC 7800 section 3.1).
+        throw CredentialFailure.invalidToken("unsupported_confirmation");
+      }
+      bound = s;
+    }
+    Principal.Kind kind =
+        subject.equals(claims.get("client_id")) ? Principal.Kind.SERVICE : Principal.Kind.USER;
+    Principal.Builder p =
+        Principal.newBuilder(
+                subject,
+                kind,
+                bound != null
+                    ? Principal.AuthMethod.CERTIFICATE_BOUND_TOKEN
+                    : Principal.AuthMethod.BEARER_TOKEN,
+                fingerprint(hash))
+            .issuer(config.issuer())
+            .addRoles(mapping.roles(claims))
+            .addScopes(ClaimMapping.scopes(claims))
+            .tenant(mapping.tenant(claims))
+            .tokenId(jti);
+    if (mapping.smartContext()) {
+      p.patient(nonBlankString(claims.get("patient")))
+          .fhirUser(nonBlankString(claims.get("fhirUser")));
+    }
+    return new JwtVerified(
+        config,
+        key,
+        exp.getTime(),
+        nbf == null ? Long.MIN_VALUE : nbf.getTime(),
+        jti,
+        bound,
+        p.build());
+  }
+
+  /** Checks what may change after a token was verified: revocation. */
+  boolean isRevoked(JwtVerified v) {
+    RevocationList r = revocation;
+    String jti = v.tokenId;
+    return r != null && jti != null && r.isRevoked(v.issuer.issuer(), jti);
+  }
+
+  Set<String> issuerNames() {
+    return issuers.keySet();
+  }
+
+  private static @Nullable String nonBlankString(@Nullable Object o) {
+    return o instanceof String s && !s.isBlank() ? s : null;
+  }
+
+  /** The first 128 bits of the token hash, in hex: tells sessions apart, reveals nothing. */
+  static String fingerprint(VerifiedTokenCache.Key hash) {
+    return HexFormat.of().formatHex(hash.hash, 0, 16);
+  }
+}

@@ -1,0 +1,55 @@
+package dev.hipaagrpc.auth.authz;
+
+import dev.hipaagrpc.core.AccessDecision;
+import io.grpc.MethodDescriptor;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A compiled, immutable policy: a per-method and per-service lookup, so that a decision costs two
+ * hash lookups and the handful of rules that name the method, whatever the policy's size.
+ */
+final class PolicyPlan {
+
+  final String version;
+  private final Map<String, PolicyMethodPlan> byMethod;
+  private final Map<String, PolicyMethodPlan> byService;
+  final Set<String> breakGlassRoles;
+  final Set<String> breakGlassScopes;
+  final Set<String> breakGlassReasons;
+  final int ruleCount;
+  final AccessDecision defaultDeny;
+
+  PolicyPlan(
+      String version,
+      Map<String, PolicyMethodPlan> byMethod,
+      Map<String, PolicyMethodPlan> byService,
+      Set<String> breakGlassRoles,
+      Set<String> breakGlassScopes,
+      Set<String> breakGlassReasons,
+      int ruleCount) {
+    this.version = version;
+    this.byMethod = Map.copyOf(byMethod);
+    this.byService = Map.copyOf(byService);
+    this.breakGlassRoles = Set.copyOf(breakGlassRoles);
+    this.breakGlassScopes = Set.copyOf(breakGlassScopes);
+    this.breakGlassReasons = Set.copyOf(breakGlassReasons);
+    this.ruleCount = ruleCount;
+    this.defaultDeny = AccessDecision.deny(AccessDecision.DEFAULT_DENY_RULE, version);
+  }
+
+  PolicyMethodPlan lookup(MethodDescriptor<?, ?> method) {
+    PolicyMethodPlan plan = byMethod.get(method.getFullMethodName());
+    if (plan != null) {
+      return plan;
+    }
+    String service = method.getServiceName();
+    if (service != null) {
+      plan = byService.get(service);
+      if (plan != null) {
+        return plan;
+      }
+    }
+    return PolicyMethodPlan.EMPTY;
+  }
+}
