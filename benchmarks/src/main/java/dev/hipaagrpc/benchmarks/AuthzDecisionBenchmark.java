@@ -119,11 +119,8 @@ public class AuthzDecisionBenchmark {
             .addRoles(List.of("clerk", "nurse"))
             .build();
     CallFacts facts = CallFacts.create(CorrelationId.generate());
-    previous =
-        Context.current()
-            .withValue(SecurityContext.CALL_FACTS, facts)
-            .withValue(SecurityContext.PRINCIPAL, principal)
-            .attach();
+    facts.principal(principal);
+    previous = Context.current().withValue(SecurityContext.CALL_FACTS, facts).attach();
   }
 
   @TearDown
@@ -213,7 +210,7 @@ public class AuthzDecisionBenchmark {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-      Principal principal = SecurityContext.PRINCIPAL.get();
+      Principal principal = Principal.current();
       String path = call.getMethodDescriptor().getFullMethodName();
       boolean allowed = false;
       if (principal != null) {

@@ -153,8 +153,7 @@ final class TestServer implements AutoCloseable {
       if (!"noaction".equals(mode)) {
         facts.action(dev.hipaagrpc.core.proto.Action.READ);
       }
-      return Contexts.interceptCall(
-          ctx.withValue(SecurityContext.PRINCIPAL, p), call, headers, next);
+      return Contexts.interceptCall(ctx, call, headers, next);
     }
   }
 

@@ -3,7 +3,6 @@ package dev.hipaagrpc.core;
 import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Context;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -13,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The one verified identity of a caller: who it is, what it may claim, and how that was proven.
  *
- * <p>Authentication creates exactly one {@code Principal} per call and publishes it through {@link
- * SecurityContext#PRINCIPAL} and {@link CallFacts#principal()}; services read it with {@link
- * #current()}.
+ * <p>Authentication creates exactly one {@code Principal} per call and records it through the one
+ * write path, {@link CallFacts#principal(Principal)}; every layer and the service read it from
+ * there ({@link #current()}).
  *
  * <p>{@link #toString()} prints only non-identifying facts (kind, authentication method, roles,
  * number of scopes): never the subject, the tenant, the patient context or the credential
@@ -78,7 +77,8 @@ public final class Principal {
    * (or this thread is not running a call).
    */
   public static @Nullable Principal current() {
-    return SecurityContext.PRINCIPAL.get(Context.current());
+    CallFacts facts = CallFacts.current();
+    return facts == null ? null : facts.principal();
   }
 
   /**

@@ -10,9 +10,6 @@ import io.grpc.Context;
  */
 public final class SecurityContext {
 
-  /** The authenticated caller of the current call; absent when unauthenticated. */
-  public static final Context.Key<Principal> PRINCIPAL = Context.key("hipaagrpc-principal");
-
   /** The per-call facts holder; attached by the outermost hipaa-grpc interceptor. */
   public static final Context.Key<CallFacts> CALL_FACTS = Context.key("hipaagrpc-call-facts");
 

@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * Masks every response message by the caller's roles before it is serialized ("minimum necessary",
  * 45 CFR 164.502(b)), for unary and streaming calls.
  *
- * <p>The caller is the {@link Principal} under {@link SecurityContext#PRINCIPAL} when the call
- * starts (put there by authentication); with none, everything sensitive is masked. The number of
- * values hidden is added to {@link CallFacts#addMaskedFields} for the audit layer.
+ * <p>The caller is the {@link Principal} in {@link dev.hipaagrpc.core.CallFacts#principal()} when
+ * the call starts (put there by authentication); with none, everything sensitive is masked. The
+ * number of values hidden is added to {@link CallFacts#addMaskedFields} for the audit layer.
  *
  * <p>Fail closed: if a response cannot be masked (its type has an option the {@link Redactor}
  * refuses) or is not a protobuf message, it is not sent; the call is closed with {@code INTERNAL}
@@ -54,7 +54,7 @@ public final class MaskingServerInterceptor implements ServerInterceptor {
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context ctx = SecurityContext.withCallFacts(Context.current());
     CallFacts facts = SecurityContext.callFacts(ctx);
-    Principal principal = SecurityContext.PRINCIPAL.get(ctx);
+    Principal principal = facts.principal();
     return Contexts.interceptCall(
         ctx, new MaskingCall<>(call, redactor, principal, facts), headers, next);
   }

@@ -68,7 +68,8 @@ final class TestServer implements AutoCloseable {
         return next.startCall(call, headers);
       }
       Principal p = Fixtures.principal(roles.split(","));
-      Context ctx = Context.current().withValue(SecurityContext.PRINCIPAL, p);
+      Context ctx = SecurityContext.withCallFacts(Context.current());
+      SecurityContext.callFacts(ctx).principal(p);
       return Contexts.interceptCall(ctx, call, headers, next);
     }
   }

@@ -6,13 +6,13 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * connection whose client certificate has that thumbprint; {@link
  * Builder#requireCertificateBoundTokens()} demands such binding of every token.
  *
- * <p>On success the principal is published in {@link SecurityContext#PRINCIPAL} and {@link
+ * <p>On success the principal is recorded through the one write path, {@link
  * CallFacts#principal(Principal)}. On failure the call is closed with {@code UNAUTHENTICATED} (or
  * {@code UNAVAILABLE} when the issuer's keys cannot be fetched), a fixed description carrying only
  * the correlation id, and an RFC 6750 {@code www-authenticate} trailer; the reason is recorded as a
@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; one instance serves all calls.
  */
-public final class AuthenticationServerInterceptor implements ServerInterceptor {
+public final class AuthenticationServerInterceptor implements SecurityLayer {
   private static final Logger logger =
       LoggerFactory.getLogger(AuthenticationServerInterceptor.class);
 
@@ -130,8 +130,21 @@ public final class AuthenticationServerInterceptor implements ServerInterceptor 
               CredentialFailure.BearerError.NONE));
     }
     facts.principal(principal);
-    return Contexts.interceptCall(
-        ctx.withValue(SecurityContext.PRINCIPAL, principal), call, headers, next);
+    return Contexts.interceptCall(ctx, call, headers, next);
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.AUTHENTICATION;
+  }
+
+  @Override
+  public String describe() {
+    JwtVerifier v = verifier;
+    return "AuthenticationServerInterceptor: mode="
+        + mode
+        + (v != null ? ", issuers " + v.describe() : "")
+        + (requireBinding ? ", certificate-bound tokens required" : "");
   }
 
   private Principal authenticate(ServerCall<?, ?> call, Metadata headers, CallFacts facts)

@@ -43,6 +43,18 @@ final class JwtVerifier {
   private final Clock clock;
   private final @Nullable RevocationList revocation;
 
+  /** Issuers and audiences for the start-up summary: public configuration, no key material. */
+  String describe() {
+    StringBuilder s = new StringBuilder();
+    for (IssuerConfig c : issuers.values()) {
+      if (s.length() > 0) {
+        s.append(", ");
+      }
+      s.append(c.issuer()).append(" (audience ").append(c.audience()).append(')');
+    }
+    return s.toString();
+  }
+
   JwtVerifier(List<IssuerConfig> configs, Clock clock, @Nullable RevocationList revocation) {
     this.clock = clock;
     this.revocation = revocation;

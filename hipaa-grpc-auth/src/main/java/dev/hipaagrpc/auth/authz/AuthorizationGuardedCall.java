@@ -88,6 +88,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
     private final PolicyMethodPlan method;
     private final Principal principal;
     private final boolean patientCheck;
+    private @Nullable AccessDecision breakGlass;
     // Only touched from listener callbacks, which gRPC serializes.
     private boolean denied;
 
@@ -98,8 +99,10 @@ final class AuthorizationGuardedCall<ReqT, RespT>
         String policyVersion,
         PolicyMethodPlan method,
         Principal principal,
-        boolean patientCheck) {
+        boolean patientCheck,
+        @Nullable AccessDecision breakGlass) {
       super(delegate);
+      this.breakGlass = breakGlass;
       this.call = call;
       this.facts = facts;
       this.policyVersion = policyVersion;
@@ -125,6 +128,12 @@ final class AuthorizationGuardedCall<ReqT, RespT>
         call.deny(facts);
         return;
       }
+      AccessDecision glass = breakGlass;
+      if (glass != null) {
+        breakGlass = null; // logged once, when the first request passes every check
+        AuthorizationServerInterceptor.logBreakGlass(
+            call.getMethodDescriptor().getFullMethodName(), glass, facts);
+      }
       super.onMessage(message);
     }
 
@@ -140,7 +149,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
           return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
         }
         if (!patient.isEmpty()) {
-          facts.patientId(patient);
+          facts.addPatient(patient);
         }
       }
       PolicyFieldPath tenantField = method.tenantField;

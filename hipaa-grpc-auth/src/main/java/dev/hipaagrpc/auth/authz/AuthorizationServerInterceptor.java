@@ -2,18 +2,21 @@ package dev.hipaagrpc.auth.authz;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.Message;
 import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
@@ -32,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * Default-deny access control (45 CFR 164.312(a)(1)): lets an authenticated call reach a method
  * only when the policy says so, and publishes the decision to the call's {@link CallFacts}.
  *
- * <p>Install it inside the authentication interceptor (which puts the caller's {@link Principal}
- * under {@link SecurityContext#PRINCIPAL}) and outside rate limiting, masking and the service. For
- * each call it:
+ * <p>Install it inside the authentication interceptor (which puts the caller's {@link Principal} in
+ * {@link CallFacts#principal()}) and outside rate limiting, masking and the service. For each call
+ * it:
  *
  * <ol>
  *   <li>refuses a call without a principal with {@code UNAUTHENTICATED};
@@ -70,7 +73,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: the compiled policy is immutable and replaced atomically on reload.
  */
-public final class AuthorizationServerInterceptor implements ServerInterceptor {
+public final class AuthorizationServerInterceptor implements SecurityLayer {
 
   /** The request header carrying the caller's HL7 PurposeOfUse code. */
   public static final String PURPOSE_OF_USE_HEADER = "x-purpose-of-use";
@@ -126,6 +129,21 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
     return newBuilder().policy(policy).build();
   }
 
+  @Override
+  public Slot slot() {
+    return Slot.AUTHORIZATION;
+  }
+
+  @Override
+  public String describe() {
+    return "AuthorizationServerInterceptor: policy "
+        + plan().version
+        + " ("
+        + plan().methodCount()
+        + " methods and services with rules)"
+        + (watcher != null ? ", watched file" : "");
+  }
+
   /** The version string of the policy currently enforced. */
   public String policyVersion() {
     return plan().version;
@@ -171,7 +189,7 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
       facts.resourceType(method.fhirResource);
       facts.action(method.action);
     }
-    Principal principal = SecurityContext.PRINCIPAL.get(ctx);
+    Principal principal = facts.principal();
     if (principal == null) {
       return refuse(
           call, facts, policy, RULE_UNAUTHENTICATED, Status.Code.UNAUTHENTICATED, AUTH_REQ);
@@ -223,6 +241,13 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
                   == 0;
     } else {
       String reason = single(headers, BREAK_GLASS_KEY);
+      if (reason != null) {
+        // Audited with the call whether granted or refused; only configured codes are recorded.
+        facts.breakGlassRequest(
+            !MULTIPLE.equals(reason) && policy.breakGlassReasons.contains(reason)
+                ? reason
+                : UNRECOGNIZED_REASON);
+      }
       if (reason == null) {
         AccessDecision denial =
             allow != null
@@ -239,13 +264,6 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
             call, facts, policy, RULE_BREAK_GLASS_REFUSED, Status.Code.PERMISSION_DENIED, DENIED);
       }
       decision = AccessDecision.breakGlass(glass.id, policy.version, reason);
-      logger.warn(
-          "break-glass access: method={} rule={} reason={} policyVersion={} correlationId={}",
-          call.getMethodDescriptor().getFullMethodName(),
-          glass.id,
-          reason,
-          policy.version,
-          facts.correlationId());
     }
     if (patientCheck && principal.patient() == null) {
       return refuse(
@@ -256,20 +274,73 @@ public final class AuthorizationServerInterceptor implements ServerInterceptor {
           call, facts, policy, RULE_TENANT_MISMATCH, Status.Code.PERMISSION_DENIED, DENIED);
     }
     facts.decision(decision);
+    boolean breakGlass = decision.outcome() == AccessDecision.Outcome.BREAK_GLASS;
+    ServerCall<ReqT, RespT> out = call;
+    if (namesPatients(call.getMethodDescriptor())) {
+      out = new PatientRecordingCall<>(call, facts);
+    }
     if (!method.checksMessages()) {
+      if (breakGlass) {
+        logBreakGlass(call.getMethodDescriptor().getFullMethodName(), decision, facts);
+      }
       // When an outer layer already made this context current, it also restores it around every
       // listener callback: no need to wrap again.
       return ctx.equals(Context.current())
-          ? next.startCall(call, headers)
-          : Contexts.interceptCall(ctx, call, headers, next);
+          ? next.startCall(out, headers)
+          : Contexts.interceptCall(ctx, out, headers, next);
     }
-    AuthorizationGuardedCall<ReqT, RespT> guarded = new AuthorizationGuardedCall<>(call);
+    AuthorizationGuardedCall<ReqT, RespT> guarded = new AuthorizationGuardedCall<>(out);
     ServerCall.Listener<ReqT> delegate = Contexts.interceptCall(ctx, guarded, headers, next);
     return new AuthorizationGuardedCall.Listener<>(
-        delegate, guarded, facts, policy.version, method, principal, patientCheck);
+        delegate,
+        guarded,
+        facts,
+        policy.version,
+        method,
+        principal,
+        patientCheck,
+        breakGlass ? decision : null);
+  }
+
+  /** The one "break-glass access" line: logged only once the access is actually granted. */
+  static void logBreakGlass(String method, AccessDecision decision, CallFacts facts) {
+    logger.warn(
+        "break-glass access: method={} rule={} reason={} policyVersion={} correlationId={}",
+        method,
+        decision.ruleId(),
+        decision.breakGlassReason(),
+        decision.policyVersion(),
+        facts.correlationId());
+  }
+
+  private static boolean namesPatients(MethodDescriptor<?, ?> method) {
+    return method.getResponseMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<?> pm
+        && pm.getMessagePrototype() instanceof Message prototype
+        && ResponsePatients.namesPatients(prototype.getDescriptorForType());
+  }
+
+  /** Attributes the call to every patient its responses name. */
+  private static final class PatientRecordingCall<ReqT, RespT>
+      extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+    private final CallFacts facts;
+
+    PatientRecordingCall(ServerCall<ReqT, RespT> delegate, CallFacts facts) {
+      super(delegate);
+      this.facts = facts;
+    }
+
+    @Override
+    public void sendMessage(RespT message) {
+      ResponsePatients.collect(message, facts);
+      super.sendMessage(message);
+    }
   }
 
   static final String DENIED = "Access denied";
+
+  /** Recorded as the break-glass request when the caller sent a code the policy does not know. */
+  static final String UNRECOGNIZED_REASON = "unrecognized";
+
   private static final String AUTH_REQ = "Authentication required";
   private static final String BAD_PURPOSE = "Unrecognized purpose of use";
 

@@ -46,7 +46,7 @@ final class PolicyCompiler {
   private static final Pattern SPIFFE_ID =
       Pattern.compile("spiffe://[a-z0-9._-]+(/[A-Za-z0-9._~%:@!$&'()+,;=-]+)*(/\\*)?");
 
-  private static final ExtensionRegistry REGISTRY = ExtensionRegistry.newInstance();
+  static final ExtensionRegistry REGISTRY = ExtensionRegistry.newInstance();
 
   static {
     PolicyProto.registerAllExtensions(REGISTRY);

@@ -12,6 +12,7 @@ import java.util.Set;
 final class PolicyPlan {
 
   final String version;
+  private final int methodCount;
   private final Map<String, PolicyMethodPlan> byMethod;
   private final Map<String, PolicyMethodPlan> byService;
   final Set<String> breakGlassRoles;
@@ -35,6 +36,7 @@ final class PolicyPlan {
     this.breakGlassScopes = Set.copyOf(breakGlassScopes);
     this.breakGlassReasons = Set.copyOf(breakGlassReasons);
     this.ruleCount = ruleCount;
+    this.methodCount = byMethod.size() + byService.size();
     this.defaultDeny = AccessDecision.deny(AccessDecision.DEFAULT_DENY_RULE, version);
   }
 
@@ -51,5 +53,10 @@ final class PolicyPlan {
       }
     }
     return PolicyMethodPlan.EMPTY;
+  }
+
+  /** How many methods and whole services some rule names. */
+  int methodCount() {
+    return methodCount;
   }
 }

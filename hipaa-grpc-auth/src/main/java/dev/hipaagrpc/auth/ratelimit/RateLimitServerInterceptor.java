@@ -9,6 +9,7 @@ import com.google.rpc.RetryInfo;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.MethodPatterns;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -16,7 +17,6 @@ import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.protobuf.StatusProto;
@@ -31,14 +31,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Token-bucket rate limits per caller and per method group, with limits set by role.
  *
- * <p>Each caller (issuer and subject of the {@link Principal} under {@link
- * SecurityContext#PRINCIPAL}) has one bucket per method group. The limit of a bucket is, inside a
- * {@linkplain Builder#methodGroup method group}, the most generous {@linkplain
- * Builder#methodGroupRoleLimit role limit of that group} among the caller's roles, else the group's
- * limit; outside any group, the most generous {@linkplain Builder#roleLimit role limit} among the
- * caller's roles, else the {@linkplain Builder#defaultLimit default limit}. Calls without a
- * principal share one bucket ({@code anonymous}) under the default limit: install this interceptor
- * inside authentication.
+ * <p>Each caller (issuer and subject of the {@link Principal} under {@link CallFacts#principal()})
+ * has one bucket per method group. The limit of a bucket is, inside a {@linkplain
+ * Builder#methodGroup method group}, the most generous {@linkplain Builder#methodGroupRoleLimit
+ * role limit of that group} among the caller's roles, else the group's limit; outside any group,
+ * the most generous {@linkplain Builder#roleLimit role limit} among the caller's roles, else the
+ * {@linkplain Builder#defaultLimit default limit}. Calls without a principal share one bucket
+ * ({@code anonymous}) under the default limit: install this interceptor inside authentication.
  *
  * <p>The decision is made in {@code interceptCall}, before any request message is read or
  * deserialized. Over the limit, the call is closed with {@code RESOURCE_EXHAUSTED}, the fixed
@@ -49,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class RateLimitServerInterceptor implements ServerInterceptor {
+public final class RateLimitServerInterceptor implements SecurityLayer {
 
   private static final Logger logger = LoggerFactory.getLogger(RateLimitServerInterceptor.class);
   private static final String DEFAULT_GROUP = "default";
@@ -139,11 +138,24 @@ public final class RateLimitServerInterceptor implements ServerInterceptor {
   }
 
   @Override
+  public Slot slot() {
+    return Slot.RATE_LIMIT;
+  }
+
+  @Override
+  public String describe() {
+    return "RateLimitServerInterceptor: "
+        + (groupsByMethod.size() + groupsByService.size())
+        + " method groups, store "
+        + store.getClass().getSimpleName();
+  }
+
+  @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context ctx = SecurityContext.withCallFacts(Context.current());
     CallFacts facts = SecurityContext.callFacts(ctx);
-    Principal principal = SecurityContext.PRINCIPAL.get(ctx);
+    Principal principal = facts.principal();
     Group group = groupsByMethod.get(call.getMethodDescriptor().getFullMethodName());
     if (group == null) {
       String service = call.getMethodDescriptor().getServiceName();

@@ -67,8 +67,9 @@ class AuthorizationRawCallTest {
         public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
             ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
           Principal p = AuthorizationTestServer.user("u1", "nurse").build();
-          return Contexts.interceptCall(
-              Context.current().withValue(SecurityContext.PRINCIPAL, p), call, headers, next);
+          Context ctx = SecurityContext.withCallFacts(Context.current());
+          SecurityContext.callFacts(ctx).principal(p);
+          return Contexts.interceptCall(ctx, call, headers, next);
         }
       };
 

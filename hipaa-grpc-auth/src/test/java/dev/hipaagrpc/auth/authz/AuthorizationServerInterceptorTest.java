@@ -168,7 +168,7 @@ class AuthorizationServerInterceptorTest {
     CallFacts facts = server.lastFacts.get();
     assertThat(facts.resourceType()).isEqualTo("Observation");
     assertThat(facts.action()).isEqualTo(Action.READ);
-    assertThat(facts.patientId()).isEqualTo("p-9");
+    assertThat(facts.patientIds()).containsExactly("p-9");
     assertThat(server.observations().search(record("p-9")).getText()).isEqualTo("Search");
     assertAllowed("search-obs");
     assertThat(server.lastFacts.get().action()).isEqualTo(Action.SEARCH);
@@ -245,7 +245,7 @@ class AuthorizationServerInterceptorTest {
     assertThat(String.valueOf(e.getTrailers())).doesNotContain("p-2-secret");
     assertThat(server.serviceSaw).containsExactly("Read:p-1");
     // The attempted record is in the facts, for audit (which stores only its keyed hash).
-    assertThat(server.lastFacts.get().patientId()).isEqualTo("p-2-secret");
+    assertThat(server.lastFacts.get().patientIds()).containsExactly("p-2-secret");
   }
 
   @Test
@@ -401,7 +401,7 @@ class AuthorizationServerInterceptorTest {
     AdminServiceGrpc.AdminServiceBlockingStub admin =
         server.admin(AuthorizationServerInterceptor.PURPOSE_OF_USE_HEADER, "TREAT");
     assertThat(admin.export(plain("p-7", TENANT)).getText()).isEqualTo("Export");
-    assertThat(server.lastFacts.get().patientId()).isEqualTo("p-7");
+    assertThat(server.lastFacts.get().patientIds()).containsExactly("p-7");
     assertDenied(
         denied(() -> admin.export(plain("p-7", "tenant-2"))),
         AuthorizationServerInterceptor.RULE_TENANT_MISMATCH);
@@ -516,7 +516,7 @@ class AuthorizationServerInterceptorTest {
     assertThat(d.breakGlassReason()).isEqualTo("EMERGENCY");
     assertThat(d.ruleId()).isEqualTo("option:" + OBS + "/Read");
     assertThat(d.policyVersion()).isEqualTo(VERSION);
-    assertThat(server.lastFacts.get().patientId()).isEqualTo("p-3");
+    assertThat(server.lastFacts.get().patientIds()).containsExactly("p-3");
   }
 
   @Test

@@ -29,15 +29,16 @@ class AuthorizationStandaloneTest {
 
   static final String ADMIN = "hipaagrpc.auth.authz.testing.AdminService";
 
-  /** Puts a principal in the context without creating call facts (a minimal authenticator). */
+  /** Records a principal through the one write path (a minimal authenticator). */
   static final ServerInterceptor PRINCIPAL_ONLY =
       new ServerInterceptor() {
         @Override
         public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
             ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
           Principal p = AuthorizationTestServer.user("u1", "nurse").addScopes(List.of("x")).build();
-          return Contexts.interceptCall(
-              Context.current().withValue(SecurityContext.PRINCIPAL, p), call, headers, next);
+          Context ctx = SecurityContext.withCallFacts(Context.current());
+          SecurityContext.callFacts(ctx).principal(p);
+          return Contexts.interceptCall(ctx, call, headers, next);
         }
       };
 

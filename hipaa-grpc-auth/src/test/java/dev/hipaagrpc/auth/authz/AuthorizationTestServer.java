@@ -60,7 +60,6 @@ public final class AuthorizationTestServer implements AutoCloseable {
             Principal p = principal.get();
             Context ctx = SecurityContext.withCallFacts(Context.current());
             if (p != null) {
-              ctx = ctx.withValue(SecurityContext.PRINCIPAL, p);
               SecurityContext.callFacts(ctx).principal(p);
             }
             return Contexts.interceptCall(ctx, call, headers, next);
