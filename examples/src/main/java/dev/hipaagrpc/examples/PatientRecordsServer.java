@@ -16,7 +16,7 @@ import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.examples.records.PatientRecordsGrpc;
 import dev.hipaagrpc.masking.MaskingServerInterceptor;
 import dev.hipaagrpc.masking.Redactor;
-import dev.hipaagrpc.masking.StatusSanitizerInterceptor;
+import dev.hipaagrpc.masking.StatusSanitizerServerInterceptor;
 import dev.hipaagrpc.tls.CertificateExpiryMonitor;
 import dev.hipaagrpc.tls.HardenedServerDefaults;
 import dev.hipaagrpc.tls.IdentityMaterial;
@@ -154,8 +154,8 @@ final class PatientRecordsServer implements Closeable {
     // refuses to start if any string field of the API carries no classification.
     Redactor redactor = Redactor.create();
     redactor.requireClassified(PatientRecordsGrpc.getServiceDescriptor());
-    StatusSanitizerInterceptor sanitizer =
-        StatusSanitizerInterceptor.newBuilder().redactor(redactor).build();
+    StatusSanitizerServerInterceptor sanitizer =
+        StatusSanitizerServerInterceptor.newBuilder().redactor(redactor).build();
     MaskingServerInterceptor masking = MaskingServerInterceptor.create(redactor);
 
     // Audit: hash-chained, forward-secure, signed file; the response waits until its event is on

@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
@@ -120,10 +121,7 @@ public final class MaskingServerInterceptor implements ServerInterceptor {
           why,
           facts.correlationId(),
           detail);
-      super.close(
-          Status.INTERNAL.withDescription(
-              "Internal error (correlation id: " + facts.correlationId() + ")"),
-          new Metadata());
+      super.close(Refusals.status(Status.Code.INTERNAL, "Internal error", facts), new Metadata());
     }
 
     @Override

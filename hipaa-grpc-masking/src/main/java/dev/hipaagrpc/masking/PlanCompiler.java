@@ -121,10 +121,7 @@ final class PlanCompiler {
         field.isMapField() ? field.getMessageType().findFieldByNumber(2) : field;
     boolean messageValued = valueField.getJavaType() == JavaType.MESSAGE;
     Resolved resolved = resolve(field, allowUnrecognized);
-    Sensitivity s = resolved.sensitivity();
-    if (s == null && !resolved.classified() && messageDefault != null && !messageValued) {
-      s = messageDefault;
-    }
+    Sensitivity s = applicable(field, resolved, messageDefault);
     FieldRule rule = null;
     if (s != null) {
       rule = toRule(field, valueField, s, false);
@@ -204,6 +201,21 @@ final class PlanCompiler {
     }
     Sensitivity s = parsed.getExtension(SensitivityProto.defaultSensitivity);
     return validate(s, type.getFullName(), allow);
+  }
+
+  /**
+   * The sensitivity a plan applies to {@code field}: its own option, else its message's default
+   * when the field is left unclassified and its value (a map's value) is not a message. The one
+   * rule, for the redactor and for {@link SensitivityOptions}.
+   */
+  static @Nullable Sensitivity applicable(
+      FieldDescriptor field, Resolved resolved, @Nullable Sensitivity messageDefault) {
+    if (resolved.sensitivity() != null || resolved.classified() || messageDefault == null) {
+      return resolved.sensitivity();
+    }
+    FieldDescriptor valueField =
+        field.isMapField() ? field.getMessageType().findFieldByNumber(2) : field;
+    return valueField.getJavaType() == JavaType.MESSAGE ? null : messageDefault;
   }
 
   /** Reads a field's sensitivity, re-parsing options that arrived as unknown fields. */

@@ -9,6 +9,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.Message;
 import com.google.protobuf.TypeRegistry;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.internal.Checks;
 import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -290,11 +291,7 @@ public final class Redactor {
      */
     public Builder allowUnrecognizedOptions(String... fullNames) {
       for (String name : fullNames) {
-        requireNonNull(name, "fullName");
-        if (name.isBlank()) {
-          throw new IllegalArgumentException("fullName must not be blank");
-        }
-        allowUnrecognized.add(name);
+        allowUnrecognized.add(Checks.requireNonBlank(name, "fullName"));
       }
       return this;
     }

@@ -21,25 +21,25 @@ public final class SensitivityOptions {
 
   /**
    * The field's effective sensitivity: its own {@code (hipaagrpc.masking.sensitivity)} option, else
-   * (for a field left unclassified that is not message-valued) its message's {@code
-   * default_sensitivity}, else an empty {@link Sensitivity} for a field marked {@code
-   * debug_redact}; {@code null} for a field that is public or carries none of these.
+   * (for a field left unclassified whose value, or map value, is not a message) its message's
+   * {@code default_sensitivity}, else an empty {@link Sensitivity} for a field marked {@code
+   * debug_redact} (masked when printed); {@code null} for a field that is public or carries none of
+   * these.
    *
    * @throws IllegalStateException if the options are malformed (the redactor refuses them too)
    */
   public static @Nullable Sensitivity effective(FieldDescriptor field) {
     requireNonNull(field, "field");
     PlanCompiler.Resolved r = PlanCompiler.resolve(field, Set.of());
-    if (r.sensitivity() != null) {
-      return r.sensitivity();
+    Sensitivity s =
+        PlanCompiler.applicable(
+            field,
+            r,
+            new PlanCompiler(true, null, Set.of()).messageDefault(field.getContainingType()));
+    if (s != null) {
+      return s;
     }
-    if (r.debugRedact()) {
-      return Sensitivity.getDefaultInstance();
-    }
-    if (r.classified() || field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
-      return null;
-    }
-    return new PlanCompiler(true, null, Set.of()).messageDefault(field.getContainingType());
+    return r.debugRedact() ? Sensitivity.getDefaultInstance() : null;
   }
 
   /**

@@ -3,7 +3,9 @@ package dev.hipaagrpc.masking;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.internal.Checks;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -22,9 +24,11 @@ import org.jspecify.annotations.Nullable;
  * Turns identifiers into tokens (45 CFR 164.312(a)(2)(iv), encryption of stored identifiers).
  *
  * <ul>
- *   <li>{@link #keyedHash(String)}: a deterministic HMAC-SHA256 token, {@code kh1.<keyId>.<mac>},
- *       for joins and analytics. Equal values give equal tokens under one key; it cannot be
- *       reversed, and without the key it cannot be recomputed from a guessed value.
+ *   <li>{@link #keyedHash(String)}: a deterministic HMAC-SHA256 token in hipaa-grpc's one
+ *       keyed-identifier format ({@link KeyedIdentifier}, domain {@value #KEYED_HASH_DOMAIN}),
+ *       {@code kh1.<keyId>.<mac>}, for joins and analytics. Equal values give equal tokens under
+ *       one key; it cannot be reversed, and without the key it cannot be recomputed from a guessed
+ *       value.
  *   <li>{@link #tokenize(String)}: a reversible AES-256-GCM envelope, {@code
  *       tk1.<keyId>.<nonce+ciphertext+tag>}, that {@link #detokenize} turns back only for a
  *       principal holding the detokenize role (default {@value #DEFAULT_DETOKENIZE_ROLE}).
@@ -43,11 +47,11 @@ public final class Tokenizer {
   /** The role that may reverse tokens unless {@link Builder#detokenizeRole} says otherwise. */
   public static final String DEFAULT_DETOKENIZE_ROLE = "detokenize";
 
+  /** The {@link KeyedIdentifier} domain of every keyed hash this class makes. */
+  public static final String KEYED_HASH_DOMAIN = "value";
+
   private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
-  private static final String HASH_PREFIX = "kh1.";
   private static final String TOKEN_PREFIX = "tk1.";
-  private static final byte[] HASH_LABEL =
-      "hipaa-grpc/keyed-hash/v1".getBytes(StandardCharsets.UTF_8);
   private static final byte[] TOKEN_LABEL = "hipaa-grpc/token/v1".getBytes(StandardCharsets.UTF_8);
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
@@ -57,6 +61,8 @@ public final class Tokenizer {
   private final TokenKeyProvider keys;
   private final String detokenizeRole;
   private final SecureRandom random = new SecureRandom();
+  // The format over the provider's current key, rebuilt only when the key id or key changes.
+  private volatile @Nullable Hasher hasher;
 
   private Tokenizer(TokenKeyProvider keys, String detokenizeRole) {
     this.keys = keys;
@@ -74,24 +80,48 @@ public final class Tokenizer {
   }
 
   /**
-   * Returns the deterministic keyed-hash token of {@code value} under the current key.
+   * Returns the deterministic keyed-hash token of {@code value} under the current key: {@code
+   * KeyedIdentifier.create(currentKeyId, key).of("value", value)}.
    *
    * @throws IllegalStateException if the provider has no usable current key
    */
   public String keyedHash(String value) {
     requireNonNull(value, "value");
-    String keyId = currentKeyId();
-    byte[] mac =
-        mac(subkey(keyId, HASH_LABEL, "HmacSHA256"), value.getBytes(StandardCharsets.UTF_8));
-    return HASH_PREFIX + keyId + "." + B64.encodeToString(mac);
+    return hasher().of(KEYED_HASH_DOMAIN, value);
   }
 
-  /** Returns the raw 32-byte keyed hash of {@code value} under the current key. */
+  /**
+   * Returns the raw 32-byte keyed hash of {@code value} under the current key: the MAC of {@link
+   * #keyedHash(String)}'s identifier over these bytes, without its prefix and key id.
+   *
+   * @throws IllegalStateException if the provider has no usable current key
+   */
   public ByteString keyedHash(ByteString value) {
     requireNonNull(value, "value");
-    return ByteString.copyFrom(
-        mac(subkey(currentKeyId(), HASH_LABEL, "HmacSHA256"), value.toByteArray()));
+    String id = hasher().of(KEYED_HASH_DOMAIN, value.toByteArray());
+    return ByteString.copyFrom(B64D.decode(id.substring(id.lastIndexOf('.') + 1)));
   }
+
+  private KeyedIdentifier hasher() {
+    String keyId = currentKeyId();
+    SecretKey key = keys.key(keyId);
+    if (key == null) {
+      throw new IllegalStateException("the key provider has no key for its current key id");
+    }
+    Hasher h = hasher;
+    if (h == null || !h.keyId().equals(keyId) || !h.key().equals(key)) {
+      byte[] encoded = checkKey(key);
+      try {
+        h = new Hasher(keyId, key, KeyedIdentifier.create(keyId, encoded));
+      } finally {
+        Arrays.fill(encoded, (byte) 0);
+      }
+      hasher = h;
+    }
+    return h.format();
+  }
+
+  private record Hasher(String keyId, SecretKey key, KeyedIdentifier format) {}
 
   /**
    * Returns a reversible token of {@code value} under the current key; each call gives a different
@@ -269,11 +299,7 @@ public final class Tokenizer {
 
     /** Sets the role that may reverse tokens. Default: {@value #DEFAULT_DETOKENIZE_ROLE}. */
     public Builder detokenizeRole(String role) {
-      requireNonNull(role, "role");
-      if (role.isBlank()) {
-        throw new IllegalArgumentException("role must not be blank");
-      }
-      this.detokenizeRole = role;
+      this.detokenizeRole = Checks.requireNonBlank(role, "role");
       return this;
     }
 

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.hipaagrpc.core.KeyedIdentifier;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 class TokenizerTest {
@@ -21,6 +24,45 @@ class TokenizerTest {
     Tokenizer otherKey = Tokenizer.create(TokenKeyProvider.of("k0", Map.of("k0", Fixtures.key(0))));
     assertThat(otherKey.keyedHash("x")).isNotEqualTo(tokenizer.keyedHash("x"));
     assertThat(tokenizer.keyedHash(ByteString.copyFromUtf8("x")).size()).isEqualTo(32);
+  }
+
+  @Test
+  void keyedHash_isCoreKeyedIdentifierInValueDomain() {
+    KeyedIdentifier format = KeyedIdentifier.create("k1", Fixtures.key(1).getEncoded());
+    String id = format.of(Tokenizer.KEYED_HASH_DOMAIN, "123-45-6789");
+
+    assertThat(tokenizer.keyedHash("123-45-6789")).isEqualTo(id);
+    assertThat(KeyedIdentifier.isKeyedIdentifier(id)).isTrue();
+    // The bytes form is the same MAC, without prefix and key id.
+    assertThat(tokenizer.keyedHash(ByteString.copyFromUtf8("123-45-6789")).toByteArray())
+        .isEqualTo(Base64.getUrlDecoder().decode(id.substring("kh1.k1.".length())));
+  }
+
+  @Test
+  void keyedHash_followsTheProvidersCurrentKey() {
+    AtomicReference<String> current = new AtomicReference<>("k1");
+    Map<String, SecretKeySpec> keys = Map.of("k1", Fixtures.key(1), "k0", Fixtures.key(0));
+    TokenKeyProvider rotating =
+        new TokenKeyProvider() {
+          @Override
+          public String currentKeyId() {
+            return current.get();
+          }
+
+          @Override
+          public @Nullable SecretKeySpec key(String keyId) {
+            return keys.get(keyId);
+          }
+        };
+    Tokenizer rotatingTokenizer = Tokenizer.create(rotating);
+    String before = rotatingTokenizer.keyedHash("x");
+
+    current.set("k0");
+
+    assertThat(before).startsWith("kh1.k1.");
+    assertThat(rotatingTokenizer.keyedHash("x"))
+        .startsWith("kh1.k0.")
+        .isEqualTo(KeyedIdentifier.create("k0", Fixtures.key(0).getEncoded()).of("value", "x"));
   }
 
   @Test

@@ -1,5 +1,8 @@
 package dev.hipaagrpc.testing;
 
+import static dev.hipaagrpc.testing.CertificateSigner.San.Kind.DNS;
+import static dev.hipaagrpc.testing.CertificateSigner.San.Kind.IP;
+import static dev.hipaagrpc.testing.CertificateSigner.San.Kind.URI;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
@@ -10,7 +13,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
@@ -20,33 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.AccessDescription;
-import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.CRLNumber;
-import org.bouncycastle.asn1.x509.CRLReason;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509v2CRLBuilder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -74,7 +53,8 @@ import org.jspecify.annotations.Nullable;
  * SHA256withRSA on request); CAs valid from one day ago for ten years; leaves valid from one hour
  * ago for 30 days; trust domain {@code hipaa-grpc.test}; the system UTC clock.
  *
- * <p>Thread-safe: issuing and revoking are synchronized.
+ * <p>Thread-safe: certificates can be issued from several threads (each {@link LeafBuilder} by
+ * one); revocation and CRL generation are synchronized.
  */
 public final class DevPki {
 
@@ -92,8 +72,8 @@ public final class DevPki {
   private final Clock clock;
   private final String trustDomain;
   private final String name;
-  private final @Nullable String ocspResponder;
   private final SecureRandom random = new SecureRandom();
+  private final CertificateSigner signer;
   private final KeyPair rootKeys;
   private final X509Certificate root;
   private final KeyPair intermediateKeys;
@@ -107,35 +87,28 @@ public final class DevPki {
     this.clock = b.clock;
     this.trustDomain = b.trustDomain;
     this.name = b.name;
-    this.ocspResponder = b.ocspResponder;
+    this.signer =
+        new CertificateSigner(
+            keyType == KeyType.RSA_2048 ? "SHA256withRSA" : "SHA256withECDSA",
+            b.ocspResponder,
+            random);
     Instant now = clock.instant();
     Instant caFrom = now.minus(Duration.ofDays(1));
     Instant caTo = now.plus(Duration.ofDays(3650));
     this.rootKeys = generateKeyPair();
-    X500Name rootName = new X500Name("CN=" + name + " Root CA,O=hipaa-grpc development");
     this.root =
-        sign(
-            rootName,
-            rootKeys.getPrivate(),
-            null,
-            rootName,
-            rootKeys.getPublic(),
-            caFrom,
-            caTo,
-            new CaExtensions(1));
+        signer.ca(
+            name + " Root CA", rootKeys.getPublic(), null, rootKeys.getPrivate(), caFrom, caTo, 1);
     this.intermediateKeys = generateKeyPair();
-    X500Name intermediateName =
-        new X500Name("CN=" + name + " Intermediate CA,O=hipaa-grpc development");
     this.intermediate =
-        sign(
-            rootName,
-            rootKeys.getPrivate(),
-            root,
-            intermediateName,
+        signer.ca(
+            name + " Intermediate CA",
             intermediateKeys.getPublic(),
+            root,
+            rootKeys.getPrivate(),
             caFrom,
             caTo,
-            new CaExtensions(0));
+            0);
   }
 
   /** Creates a PKI with the defaults (EC P-256, trust domain {@code hipaa-grpc.test}). */
@@ -254,8 +227,9 @@ public final class DevPki {
   public synchronized List<X509CRL> crls() {
     Instant now = clock.instant();
     List<X509CRL> out = new ArrayList<>(2);
-    out.add(crl(root, rootKeys.getPrivate(), Collections.emptyMap(), now));
-    out.add(crl(intermediate, intermediateKeys.getPrivate(), revokedLeaves, now));
+    out.add(signer.crl(root, rootKeys.getPrivate(), Map.of(), now, ++crlNumber));
+    out.add(
+        signer.crl(intermediate, intermediateKeys.getPrivate(), revokedLeaves, now, ++crlNumber));
     return Collections.unmodifiableList(out);
   }
 
@@ -274,26 +248,6 @@ public final class DevPki {
     return new LeafBuilder();
   }
 
-  private synchronized X509CRL crl(
-      X509Certificate issuer, PrivateKey issuerKey, Map<BigInteger, Instant> revoked, Instant now) {
-    try {
-      X509v2CRLBuilder b = new JcaX509v2CRLBuilder(issuer, Date.from(now.minusSeconds(60)));
-      b.setNextUpdate(Date.from(now.plus(Duration.ofDays(7))));
-      for (Map.Entry<BigInteger, Instant> e : revoked.entrySet()) {
-        b.addCRLEntry(e.getKey(), Date.from(e.getValue()), CRLReason.keyCompromise);
-      }
-      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-      b.addExtension(
-          Extension.authorityKeyIdentifier,
-          false,
-          utils.createAuthorityKeyIdentifier(issuer.getPublicKey()));
-      b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(++crlNumber)));
-      return new JcaX509CRLConverter().getCRL(b.build(signer(issuerKey)));
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("CRL generation failed", e);
-    }
-  }
-
   private KeyPair generateKeyPair() {
     try {
       KeyPairGenerator g;
@@ -307,78 +261,6 @@ public final class DevPki {
       return g.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("key generation failed", e);
-    }
-  }
-
-  private ContentSigner signer(PrivateKey key) {
-    try {
-      return new JcaContentSignerBuilder(
-              keyType == KeyType.RSA_2048 ? "SHA256withRSA" : "SHA256withECDSA")
-          .setSecureRandom(random)
-          .build(key);
-    } catch (OperatorCreationException e) {
-      throw new IllegalStateException("signer creation failed", e);
-    }
-  }
-
-  private interface Extensions {
-    void add(X509v3CertificateBuilder b, JcaX509ExtensionUtils utils, PublicKey subjectKey)
-        throws IOException, GeneralSecurityException;
-  }
-
-  private static final class CaExtensions implements Extensions {
-    private final int pathLength;
-
-    CaExtensions(int pathLength) {
-      this.pathLength = pathLength;
-    }
-
-    @Override
-    public void add(X509v3CertificateBuilder b, JcaX509ExtensionUtils utils, PublicKey key)
-        throws IOException {
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(pathLength));
-      b.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-    }
-  }
-
-  private synchronized X509Certificate sign(
-      X500Name issuerName,
-      PrivateKey issuerKey,
-      @Nullable X509Certificate issuerCert,
-      X500Name subject,
-      PublicKey subjectKey,
-      Instant notBefore,
-      Instant notAfter,
-      Extensions extensions) {
-    try {
-      BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
-      X509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              issuerName, serial, Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
-      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-      b.addExtension(
-          Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(subjectKey));
-      b.addExtension(
-          Extension.authorityKeyIdentifier,
-          false,
-          issuerCert == null
-              ? utils.createAuthorityKeyIdentifier(subjectKey)
-              : utils.createAuthorityKeyIdentifier(issuerCert));
-      extensions.add(b, utils, subjectKey);
-      String ocsp = ocspResponder;
-      if (issuerCert != null && ocsp != null) {
-        b.addExtension(
-            Extension.authorityInfoAccess,
-            false,
-            new AuthorityInformationAccess(
-                new AccessDescription(
-                    AccessDescription.id_ad_ocsp,
-                    new GeneralName(GeneralName.uniformResourceIdentifier, ocsp))));
-      }
-      return new JcaX509CertificateConverter().getCertificate(b.build(signer(issuerKey)));
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("certificate generation failed", e);
     }
   }
 
@@ -498,7 +380,7 @@ public final class DevPki {
    * <p>Not thread-safe; use one builder per certificate.
    */
   public final class LeafBuilder {
-    private final List<GeneralName> sans = new ArrayList<>();
+    private final List<CertificateSigner.San> sans = new ArrayList<>();
     private @Nullable String commonName;
     private @Nullable Instant notBefore;
     private @Nullable Instant notAfter;
@@ -515,19 +397,19 @@ public final class DevPki {
 
     /** Adds a DNS subject alternative name. */
     public LeafBuilder dnsName(String dnsName) {
-      sans.add(new GeneralName(GeneralName.dNSName, requireNonNull(dnsName, "dnsName")));
+      sans.add(new CertificateSigner.San(DNS, requireNonNull(dnsName, "dnsName")));
       return this;
     }
 
     /** Adds an IP address subject alternative name, e.g. {@code 127.0.0.1}. */
     public LeafBuilder ipAddress(String ipAddress) {
-      sans.add(new GeneralName(GeneralName.iPAddress, requireNonNull(ipAddress, "ipAddress")));
+      sans.add(new CertificateSigner.San(IP, requireNonNull(ipAddress, "ipAddress")));
       return this;
     }
 
     /** Adds a URI subject alternative name, e.g. a SPIFFE ID. */
     public LeafBuilder uri(String uri) {
-      sans.add(new GeneralName(GeneralName.uniformResourceIdentifier, requireNonNull(uri, "uri")));
+      sans.add(new CertificateSigner.San(URI, requireNonNull(uri, "uri")));
       return this;
     }
 
@@ -562,62 +444,22 @@ public final class DevPki {
       Instant now = clock.instant();
       Instant from = notBefore != null ? notBefore : now.minus(Duration.ofHours(1));
       Instant to = notAfter != null ? notAfter : now.plus(LEAF_VALIDITY);
-      String cn = commonName;
-      if (cn == null) {
-        cn = sans.get(0).getName().toString();
-      }
+      String cn = commonName != null ? commonName : sans.get(0).value();
       KeyPair keys = generateKeyPair();
-      GeneralName[] names = sans.toArray(new GeneralName[0]);
       boolean both = !server && !client;
-      boolean serverUsage = server || both;
-      boolean clientUsage = client || both;
-      boolean rsa = keyType == KeyType.RSA_2048;
-      X500Name subject = new X500Name("CN=" + escape(cn) + ",O=hipaa-grpc development");
       X509Certificate cert =
-          sign(
-              X500Name.getInstance(intermediate.getSubjectX500Principal().getEncoded()),
-              intermediateKeys.getPrivate(),
-              intermediate,
-              subject,
+          signer.leaf(
+              cn,
               keys.getPublic(),
+              intermediate,
+              intermediateKeys.getPrivate(),
               from,
               to,
-              (b, utils, key) -> {
-                b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-                b.addExtension(
-                    Extension.keyUsage,
-                    true,
-                    new KeyUsage(
-                        rsa
-                            ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
-                            : KeyUsage.digitalSignature));
-                List<KeyPurposeId> purposes = new ArrayList<>(2);
-                if (serverUsage) {
-                  purposes.add(KeyPurposeId.id_kp_serverAuth);
-                }
-                if (clientUsage) {
-                  purposes.add(KeyPurposeId.id_kp_clientAuth);
-                }
-                b.addExtension(
-                    Extension.extendedKeyUsage,
-                    false,
-                    new ExtendedKeyUsage(purposes.toArray(new KeyPurposeId[0])));
-                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
-              });
+              List.copyOf(sans),
+              server || both,
+              client || both);
       return new Credential(cert, intermediate, keys.getPrivate());
     }
-  }
-
-  private static String escape(String value) {
-    StringBuilder sb = new StringBuilder(value.length());
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (",+\"\\<>;=#".indexOf(c) >= 0) {
-        sb.append('\\');
-      }
-      sb.append(c);
-    }
-    return sb.toString();
   }
 
   /**

@@ -22,6 +22,17 @@ import java.util.function.UnaryOperator;
  * service {@value #SERVICE} with a unary method {@code Echo} and a bidirectional-streaming method
  * {@code Chat}.
  *
+ * <pre>{@code
+ * Server server = InProcessServerBuilder.forName(name)
+ *     .addService(ServerInterceptors.intercept(Echo.service(), interceptorUnderTest))
+ *     .build().start();
+ * assertThat(Echo.call(channel, "hello")).isEqualTo("hello");
+ * }</pre>
+ *
+ * <p>Extra methods for a test ({@link #method}) belong to the same service name, so one {@code
+ * ServerServiceDefinition.builder(Echo.SERVICE)} can hold them with the methods of {@link
+ * #service()}.
+ *
  * <p>Thread-safe (stateless).
  */
 public final class Echo {
@@ -74,7 +85,11 @@ public final class Echo {
     return service(UnaryOperator.identity());
   }
 
-  /** The echo service, replying with {@code reply.apply(request)} to every message. */
+  /**
+   * The echo service, replying with {@code reply.apply(request)} to every message, on the thread
+   * that delivers it; {@code reply} must be thread-safe and must not return null. An exception it
+   * throws fails that call (grpc closes it with {@code UNKNOWN}).
+   */
   public static ServerServiceDefinition service(UnaryOperator<String> reply) {
     requireNonNull(reply, "reply");
     return ServerServiceDefinition.builder(SERVICE)
@@ -96,7 +111,9 @@ public final class Echo {
                       }
 
                       @Override
-                      public void onError(Throwable t) {}
+                      public void onError(Throwable t) {
+                        // The client cancelled: there is nobody to answer.
+                      }
 
                       @Override
                       public void onCompleted() {
@@ -106,8 +123,15 @@ public final class Echo {
         .build();
   }
 
-  /** Calls {@link #ECHO} on {@code channel} with a 10-second deadline and returns the reply. */
+  /**
+   * Calls {@link #ECHO} on {@code channel} with a 10-second deadline (so a broken server fails the
+   * test instead of hanging it) and returns the reply.
+   *
+   * @throws io.grpc.StatusRuntimeException if the call fails
+   */
   public static String call(Channel channel, String message) {
+    requireNonNull(channel, "channel");
+    requireNonNull(message, "message");
     return ClientCalls.blockingUnaryCall(
         channel, ECHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), message);
   }

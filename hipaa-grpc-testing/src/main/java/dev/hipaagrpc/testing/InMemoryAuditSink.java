@@ -13,6 +13,17 @@ import java.util.List;
  * An {@link AuditSink} that keeps every event in memory, for tests that assert what a call
  * recorded. It can be told to fail, to exercise a delivery policy.
  *
+ * <pre>{@code
+ * InMemoryAuditSink sink = InMemoryAuditSink.create();
+ * AuditDispatcher dispatcher = AuditDispatcher.newBuilder(sink).build();
+ * // ... make one call through an AuditServerInterceptor over the dispatcher ...
+ * AuditEvent event = sink.awaitEvents(1, Duration.ofSeconds(5)).get(0);
+ * }</pre>
+ *
+ * <p>Defaults: empty, accepting every write. A batch is kept whole or not at all, as {@link
+ * AuditSink#write} asks; a write after {@link #close()} throws {@link IOException}, like a real
+ * sink's, so a test sees a dispatcher that writes after closing.
+ *
  * <p>Thread-safe: the dispatcher's writer thread writes while a test thread reads.
  */
 public final class InMemoryAuditSink implements AuditSink {
@@ -31,6 +42,9 @@ public final class InMemoryAuditSink implements AuditSink {
   @Override
   public synchronized void write(List<AuditEvent> batch) throws IOException {
     requireNonNull(batch, "batch");
+    if (closed) {
+      throw new IOException("InMemoryAuditSink is closed");
+    }
     if (failing) {
       throw new IOException("InMemoryAuditSink told to fail");
     }
@@ -38,7 +52,10 @@ public final class InMemoryAuditSink implements AuditSink {
     notifyAll();
   }
 
-  /** Makes every later {@link #write} throw {@link IOException} ({@code true}) or succeed. */
+  /**
+   * Makes every later {@link #write} throw {@link IOException} ({@code true}) or succeed again
+   * ({@code false}). A failed batch is not kept.
+   */
   public synchronized void failWrites(boolean fail) {
     this.failing = fail;
   }
@@ -62,10 +79,15 @@ public final class InMemoryAuditSink implements AuditSink {
    * Waits until at least {@code count} events were written, and returns a copy of all of them.
    *
    * @throws AssertionError if they were not written within {@code timeout}
+   * @throws IllegalArgumentException if {@code count} is negative
    * @throws InterruptedException if interrupted while waiting
    */
   public synchronized List<AuditEvent> awaitEvents(int count, Duration timeout)
       throws InterruptedException {
+    requireNonNull(timeout, "timeout");
+    if (count < 0) {
+      throw new IllegalArgumentException("count must not be negative");
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (events.size() < count) {
       long left = deadline - System.nanoTime();
@@ -73,8 +95,8 @@ public final class InMemoryAuditSink implements AuditSink {
         throw new AssertionError(
             "expected at least " + count + " audit events, got " + events.size());
       }
-      long millis = Math.max(1, left / 1_000_000);
-      wait(millis);
+      // wait(millis) may return early (spurious wakeup, or a write that was not enough).
+      wait(Math.max(1, left / 1_000_000));
     }
     return List.copyOf(events);
   }

@@ -129,7 +129,7 @@ class RandomizedLeakTest {
             new TestServer(
                 service,
                 MaskingServerInterceptor.create(redactor),
-                StatusSanitizerInterceptor.newBuilder().redactor(redactor).build())) {
+                StatusSanitizerServerInterceptor.newBuilder().redactor(redactor).build())) {
       for (int i = 0; i < SERVER_ROUNDS; i++) {
         StringBuilder seen = new StringBuilder();
         PhiCanaries canaries = PhiCanaries.create(SEED * 31 + i);

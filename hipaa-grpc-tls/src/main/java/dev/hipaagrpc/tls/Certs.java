@@ -14,6 +14,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Instant;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -146,17 +147,9 @@ final class Certs {
     }
   }
 
-  static String hex(byte[] bytes) {
-    StringBuilder sb = new StringBuilder(bytes.length * 2);
-    for (byte b : bytes) {
-      sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-    }
-    return sb.toString();
-  }
-
   static String sha256Hex(X509Certificate c) {
     try {
-      return hex(sha256(c.getEncoded()));
+      return HexFormat.of().formatHex(sha256(c.getEncoded()));
     } catch (CertificateEncodingException e) {
       return "unencodable";
     }

@@ -2,6 +2,7 @@ package dev.hipaagrpc.tls;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hipaagrpc.core.internal.PeriodicReload;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -295,7 +296,7 @@ public final class IdentityMaterial {
     if (chainFile == null) {
       throw new IllegalStateException("identity material is not file-backed");
     }
-    return Reloader.schedule(this::reload, period, executor, "identity");
+    return PeriodicReload.schedule(this::reload, period, executor, "identity material");
   }
 
   Snapshot current() {

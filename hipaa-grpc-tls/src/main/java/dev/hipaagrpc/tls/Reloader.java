@@ -1,17 +1,15 @@
 package dev.hipaagrpc.tls;
 
-import java.io.Closeable;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Scheduling and listener plumbing shared by the two file-backed materials. */
+/**
+ * Listener plumbing shared by the two file-backed materials (their schedule is core's {@code
+ * PeriodicReload}).
+ */
 final class Reloader {
 
   private static final Logger logger = LoggerFactory.getLogger(Reloader.class);
@@ -64,27 +62,5 @@ final class Reloader {
         logger.warn("RotationListener threw; ignored", re);
       }
     }
-  }
-
-  static Closeable schedule(
-      Runnable reload, Duration period, ScheduledExecutorService executor, String kind) {
-    if (period.isNegative() || period.isZero()) {
-      throw new IllegalArgumentException("period must be positive");
-    }
-    long nanos = period.toNanos();
-    ScheduledFuture<?> future =
-        executor.scheduleWithFixedDelay(
-            () -> {
-              try {
-                reload.run();
-              } catch (RuntimeException e) {
-                // Keep the schedule alive: a later tick may succeed.
-                logger.warn("Reloading {} failed unexpectedly; will retry", kind, e);
-              }
-            },
-            nanos,
-            nanos,
-            TimeUnit.NANOSECONDS);
-    return () -> future.cancel(false);
   }
 }

@@ -3,6 +3,7 @@ package dev.hipaagrpc.tls;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Attributes;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -47,6 +48,7 @@ public final class TransportGuardServerInterceptor implements ServerInterceptor 
       LoggerFactory.getLogger(TransportGuardServerInterceptor.class);
   private static final String PEER_KEY = "dev.hipaagrpc.tls.PeerIdentity";
   private static final Object NO_PEER = new Object();
+  private static final String REFUSED = "Transport security required";
 
   private final boolean allowInProcess;
   private final AtomicBoolean warned = new AtomicBoolean();
@@ -125,11 +127,7 @@ public final class TransportGuardServerInterceptor implements ServerInterceptor 
           "Refused a call that did not arrive over TLS (correlation id: {})",
           facts.correlationId());
     }
-    call.close(
-        Status.UNAUTHENTICATED.withDescription(
-            "Transport security required (correlation id: " + facts.correlationId() + ")"),
-        new Metadata());
-    return new ServerCall.Listener<ReqT>() {};
+    return Refusals.refuse(call, Status.Code.UNAUTHENTICATED, REFUSED, facts);
   }
 
   /** Configures a {@link TransportGuardServerInterceptor}. Not thread-safe. */

@@ -2,6 +2,7 @@ package dev.hipaagrpc.tls;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hipaagrpc.core.internal.PeriodicReload;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -229,7 +230,7 @@ public final class TrustMaterial {
     if (bundleFile == null) {
       throw new IllegalStateException("trust material is not file-backed");
     }
-    return Reloader.schedule(this::reload, period, executor, "trust");
+    return PeriodicReload.schedule(this::reload, period, executor, "trust material");
   }
 
   Snapshot current() {

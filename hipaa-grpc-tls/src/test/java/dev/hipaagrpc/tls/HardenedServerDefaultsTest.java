@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -37,14 +38,14 @@ class HardenedServerDefaultsTest {
             .maxInboundMetadataSize(4 * 1024)
             .build();
     server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
                 .build(),
             limits::applyTo);
     channel =
-        Echo.channel(
+        TlsEcho.channel(
             server,
             MtlsChannelCredentials.newBuilder()
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -54,8 +55,8 @@ class HardenedServerDefaultsTest {
 
   @AfterAll
   static void stop() throws InterruptedException {
-    Echo.shutdown(channel);
-    Echo.shutdown(server);
+    TlsEcho.shutdown(channel);
+    TlsEcho.shutdown(server);
   }
 
   private static void assertStillServes() {
@@ -64,13 +65,13 @@ class HardenedServerDefaultsTest {
 
   @Test
   void deadlineCap_callWithoutDeadline_endsDeadlineExceededAndCancelsContext() throws Exception {
-    Echo.HANG_CANCELLED = new CountDownLatch(1);
+    TlsEcho.hangCancelled = new CountDownLatch(1);
     assertThatThrownBy(
-            () -> ClientCalls.blockingUnaryCall(channel, Echo.ECHO, CallOptions.DEFAULT, "hang"))
+            () -> ClientCalls.blockingUnaryCall(channel, TlsEcho.HANG, CallOptions.DEFAULT, "hang"))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
-    assertThat(Echo.HANG_CANCELLED.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(TlsEcho.hangCancelled.await(30, TimeUnit.SECONDS)).isTrue();
     assertStillServes();
   }
 
@@ -80,7 +81,7 @@ class HardenedServerDefaultsTest {
             () ->
                 ClientCalls.blockingUnaryCall(
                     channel,
-                    Echo.ECHO,
+                    TlsEcho.HANG,
                     CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.HOURS),
                     "hang"))
         .isInstanceOfSatisfying(

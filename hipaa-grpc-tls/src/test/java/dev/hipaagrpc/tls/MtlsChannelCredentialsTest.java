@@ -2,8 +2,10 @@ package dev.hipaagrpc.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -33,11 +35,11 @@ class MtlsChannelCredentialsTest {
   }
 
   private static String roundTrip(Server server, ChannelCredentials creds) throws Exception {
-    ManagedChannel channel = Echo.channel(server, creds);
+    ManagedChannel channel = TlsEcho.channel(server, creds);
     try {
       return Echo.call(channel, "hello");
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 
@@ -55,7 +57,7 @@ class MtlsChannelCredentialsTest {
   @Test
   void pinSpkiSha256_leafOrIntermediatePinned_succeedsAndWrongPinFails() throws Exception {
     DevPki.Credential s = PKI.server();
-    Server server = Echo.start(serverBuilder(s).build());
+    Server server = TlsEcho.start(serverBuilder(s).build());
     try {
       assertThat(roundTrip(server, clientBuilder().pinSpkiSha256(pin(s.certificate())).build()))
           .isEqualTo("hello");
@@ -70,18 +72,18 @@ class MtlsChannelCredentialsTest {
           server, clientBuilder().pinSpkiSha256(pin(PKI.foreign().rootCertificate())).build());
       assertThat(roundTrip(server, clientBuilder().build())).isEqualTo("hello");
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
   @Test
   void hostnameVerification_serverCertificateForOtherName_fails() throws Exception {
     DevPki.Credential wrongName = PKI.newLeaf().dnsName("records.example").serverAuth().issue();
-    Server server = Echo.start(serverBuilder(wrongName).build());
+    Server server = TlsEcho.start(serverBuilder(wrongName).build());
     try {
       assertUnavailable(server, clientBuilder().build());
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -89,7 +91,7 @@ class MtlsChannelCredentialsTest {
   void trust_serverFromOtherCa_fails() throws Exception {
     DevPki.Credential foreignServer = PKI.foreign().server();
     Server server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(foreignServer.privateKey(), foreignServer.chain()))
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -97,18 +99,18 @@ class MtlsChannelCredentialsTest {
     try {
       assertUnavailable(server, clientBuilder().build());
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
   @Test
   void protocols_tls13OnlyServerAndTls12OnlyClient_fail() throws Exception {
-    Server server = Echo.start(serverBuilder(PKI.server()).protocols("TLSv1.3").build());
+    Server server = TlsEcho.start(serverBuilder(PKI.server()).protocols("TLSv1.3").build());
     try {
       assertThat(roundTrip(server, clientBuilder().build())).isEqualTo("hello");
       assertUnavailable(server, clientBuilder().protocols("TLSv1.2").build());
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -119,7 +121,7 @@ class MtlsChannelCredentialsTest {
     DevPki.Credential c = rsa.client(rsa.spiffeId("rsa"));
     TrustMaterial trust = TrustMaterial.of(List.of(rsa.rootCertificate()));
     Server server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .trust(trust)
@@ -135,14 +137,14 @@ class MtlsChannelCredentialsTest {
                       .build()))
           .isEqualTo("hello");
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
   @Test
   void profile_mozillaIntermediate_acceptsChaChaThatNistRefuses() throws Exception {
     Server server =
-        Echo.start(serverBuilder(PKI.server()).profile(TlsProfile.MOZILLA_INTERMEDIATE).build());
+        TlsEcho.start(serverBuilder(PKI.server()).profile(TlsProfile.MOZILLA_INTERMEDIATE).build());
     try {
       RawClientHello.Result r =
           RawClientHello.send(
@@ -157,12 +159,15 @@ class MtlsChannelCredentialsTest {
               roundTrip(server, clientBuilder().profile(TlsProfile.MOZILLA_INTERMEDIATE).build()))
           .isEqualTo("hello");
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
   @Test
   void namedGroups_x25519OnlyClient_refusedByNistAcceptedByMozilla() throws Exception {
+    assumeTrue(
+        Runtime.version().feature() >= 20,
+        "named groups per SSLParameters need JDK 20+ (older JDKs apply jdk.tls.namedGroups)");
     // RSA certificates, so the client's group list cannot also rule out an ECDSA certificate.
     DevPki rsa = DevPki.newBuilder().keyType(DevPki.KeyType.RSA_2048).build();
     DevPki.Credential s = rsa.server();
@@ -171,8 +176,8 @@ class MtlsChannelCredentialsTest {
         MtlsServerCredentials.newBuilder()
             .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
             .trust(trust);
-    Server nist = Echo.start(b.build());
-    Server mozilla = Echo.start(b.profile(TlsProfile.MOZILLA_INTERMEDIATE).build());
+    Server nist = TlsEcho.start(b.build());
+    Server mozilla = TlsEcho.start(b.profile(TlsProfile.MOZILLA_INTERMEDIATE).build());
     int[] ecdheRsaGcm = {0xC02F}; // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
     int[] x25519 = {RawClientHello.X25519};
     try {
@@ -194,8 +199,8 @@ class MtlsChannelCredentialsTest {
                   .answer())
           .isEqualTo(RawClientHello.Answer.SERVER_HELLO);
     } finally {
-      Echo.shutdown(nist);
-      Echo.shutdown(mozilla);
+      TlsEcho.shutdown(nist);
+      TlsEcho.shutdown(mozilla);
     }
   }
 
@@ -216,8 +221,8 @@ class MtlsChannelCredentialsTest {
             .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
             .trust(trust)
             .enableOcsp();
-    Server closed = Echo.start(server.build());
-    Server soft = Echo.start(server.allowUnsafeOcspSoftFail().build());
+    Server closed = TlsEcho.start(server.build());
+    Server soft = TlsEcho.start(server.allowUnsafeOcspSoftFail().build());
     ChannelCredentials client =
         MtlsChannelCredentials.newBuilder()
             .trust(trust)
@@ -227,8 +232,8 @@ class MtlsChannelCredentialsTest {
       assertUnavailable(closed, client);
       assertThat(roundTrip(soft, client)).isEqualTo("hello");
     } finally {
-      Echo.shutdown(closed);
-      Echo.shutdown(soft);
+      TlsEcho.shutdown(closed);
+      TlsEcho.shutdown(soft);
     }
   }
 
@@ -237,7 +242,7 @@ class MtlsChannelCredentialsTest {
     DevPki.Credential s = PKI.server();
     DevPki.Credential revoked = PKI.revokedClient(PKI.spiffeId("gone"));
     Server server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate()), PKI.crls()))
@@ -253,7 +258,7 @@ class MtlsChannelCredentialsTest {
               .identity(IdentityMaterial.of(revoked.privateKey(), revoked.chain()))
               .build());
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -306,7 +311,7 @@ class MtlsChannelCredentialsTest {
   void build_noClientAuthOptIn_servesAnonymousTls() throws Exception {
     DevPki.Credential s = PKI.server();
     Server server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .allowUnsafeNoClientAuth()
@@ -320,7 +325,7 @@ class MtlsChannelCredentialsTest {
                       .build()))
           .isEqualTo("hello");
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 }

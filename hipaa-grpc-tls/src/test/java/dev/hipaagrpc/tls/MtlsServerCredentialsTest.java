@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -47,12 +48,12 @@ class MtlsServerCredentialsTest {
             .identity(IdentityMaterial.fromPemFiles(files.certificateChain(), files.privateKey()))
             .trust(TrustMaterial.fromPemFiles(ca, List.of(crl)))
             .build();
-    server = Echo.start(creds);
+    server = TlsEcho.start(creds);
   }
 
   @AfterAll
   static void stopServer() throws InterruptedException {
-    Echo.shutdown(server);
+    TlsEcho.shutdown(server);
   }
 
   private static ChannelCredentials clientCreds(DevPki.Credential client) {
@@ -66,11 +67,11 @@ class MtlsServerCredentialsTest {
 
   private static String callWith(ChannelCredentials creds, String message)
       throws InterruptedException {
-    ManagedChannel channel = Echo.channel(server, creds);
+    ManagedChannel channel = TlsEcho.channel(server, creds);
     try {
       return Echo.call(channel, message);
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 
@@ -91,7 +92,7 @@ class MtlsServerCredentialsTest {
     try {
       return Echo.call(channel, "hello");
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
@@ -63,7 +64,7 @@ class RotationTest {
         IdentityMaterial.fromPemFiles(dir.resolve("client.pem"), dir.resolve("client.key"))
             .addListener(recorder(clientEvents));
     server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(serverIdentity)
                 .trust(TrustMaterial.fromPemFiles(ca))
@@ -74,7 +75,7 @@ class RotationTest {
   @AfterEach
   void tearDown() throws InterruptedException {
     executor.shutdownNow();
-    Echo.shutdown(server);
+    TlsEcho.shutdown(server);
   }
 
   private static RotationListener recorder(Queue<String> events) {
@@ -129,13 +130,13 @@ class RotationTest {
 
   /** One new connection (new handshake), one call; returns "serverSha|whoami". */
   private String freshCall(ChannelCredentials creds) throws InterruptedException {
-    ManagedChannel channel = Echo.channel(server, creds);
+    ManagedChannel channel = TlsEcho.channel(server, creds);
     ServerCertSpy spy = new ServerCertSpy();
     try {
       String who = Echo.call(ClientInterceptors.intercept(channel, spy), "whoami");
       return spy.last.get() + "|" + who;
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 
@@ -147,7 +148,7 @@ class RotationTest {
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger ok = new AtomicInteger();
       Queue<Status> failures = new ConcurrentLinkedQueue<>();
-      ManagedChannel longLived = Echo.channel(server, creds);
+      ManagedChannel longLived = TlsEcho.channel(server, creds);
       Thread load =
           new Thread(
               () -> {
@@ -165,37 +166,53 @@ class RotationTest {
                 }
               });
       load.start();
-      for (int i = 0; i < 10; i++) {
-        DevPki.Credential newServer = PKI.server();
-        DevPki.Credential newClient = PKI.client(CLIENT_ID);
-        newServer.writePem(dir, "server");
-        newClient.writePem(dir, "client");
-        awaitReloaded(serverEvents);
-        awaitReloaded(clientEvents);
-        // A new handshake now sees both new certificates. (New client credentials, so the client
-        // has no cached TLS session to resume: a resumed session keeps its first certificates.)
-        String seen = freshCall(clientCreds());
-        assertThat(seen)
-            .startsWith(Certs.sha256Hex(newServer.certificate()) + "|")
-            .endsWith("|" + Certs.sha256Hex(newClient.certificate()));
+      try {
+        rotateTenTimesThenTwoRounds(ok, failures);
+      } finally {
+        stop.set(true);
+        load.join(TimeUnit.SECONDS.toMillis(30));
       }
-      int before = ok.get();
-      while (ok.get() < before + 2) {
-        Thread.sleep(5);
-      }
-      stop.set(true);
-      load.join();
-      Echo.shutdown(longLived);
+      assertThat(load.isAlive()).as("load thread stopped within 30 s").isFalse();
+      TlsEcho.shutdown(longLived);
       assertThat(failures).isEmpty();
       assertThat(ok.get()).isGreaterThan(0);
+    }
+  }
+
+  /** Rotates both identities ten times, each checked by a new handshake; then waits for load. */
+  private void rotateTenTimesThenTwoRounds(AtomicInteger ok, Queue<Status> failures)
+      throws Exception {
+    for (int i = 0; i < 10; i++) {
+      DevPki.Credential newServer = PKI.server();
+      DevPki.Credential newClient = PKI.client(CLIENT_ID);
+      newServer.writePem(dir, "server");
+      newClient.writePem(dir, "client");
+      awaitReloaded(serverEvents);
+      awaitReloaded(clientEvents);
+      // A new handshake now sees both new certificates. (New client credentials, so the client
+      // has no cached TLS session to resume: a resumed session keeps its first certificates.)
+      String seen = freshCall(clientCreds());
+      assertThat(seen)
+          .startsWith(Certs.sha256Hex(newServer.certificate()) + "|")
+          .endsWith("|" + Certs.sha256Hex(newClient.certificate()));
+    }
+    // Two more rounds of calls after the last rotation, within a bound.
+    int before = ok.get();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (ok.get() < before + 2 && failures.isEmpty()) {
+      assertThat(System.nanoTime() - deadline)
+          .as("two more successful rounds of calls within 30 s")
+          .isNegative();
+      Thread.sleep(5);
     }
   }
 
   /** Waits for a "reloaded" event; "refused" events in between are a half-written pair. */
   private static void awaitReloaded(LinkedBlockingQueue<String> events)
       throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
-      String e = events.poll(30, TimeUnit.SECONDS);
+      String e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       assertThat(e).as("a reload within 30 s").isNotNull();
       if (e.equals("reloaded")) {
         return;
@@ -270,7 +287,7 @@ class RotationTest {
     Path crl = pki.writeCrls(dir.resolve("crl.pem"));
     TrustMaterial trust = TrustMaterial.fromPemFiles(ca, List.of(crl));
     Server crlServer =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .trust(trust)
@@ -286,14 +303,14 @@ class RotationTest {
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
       assertThat(callAs(crlServer, pki, other)).isEqualTo("hi");
     } finally {
-      Echo.shutdown(crlServer);
+      TlsEcho.shutdown(crlServer);
     }
   }
 
   private static String callAs(Server target, DevPki pki, DevPki.Credential client)
       throws InterruptedException {
     ManagedChannel channel =
-        Echo.channel(
+        TlsEcho.channel(
             target,
             MtlsChannelCredentials.newBuilder()
                 .trust(TrustMaterial.of(List.of(pki.rootCertificate())))
@@ -302,7 +319,7 @@ class RotationTest {
     try {
       return Echo.call(channel, "hi");
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.hipaagrpc.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hipaagrpc.testing.DevPki;
 import io.netty.buffer.ByteBufAllocator;
@@ -52,10 +53,6 @@ class SslContextsTest {
                   .applicationProtocolNegotiator()
                   .protocols())
           .containsExactly("h2");
-      Method groups = namedGroupsGetter();
-      if (groups != null) {
-        assertThat((String[]) groups.invoke(params)).containsExactly("secp384r1", "secp256r1");
-      }
     } finally {
       ReferenceCountUtil.release(engine);
     }
@@ -68,21 +65,30 @@ class SslContextsTest {
       assertThat(engine.getEnabledCipherSuites())
           .allMatch(s -> s.contains("_GCM_") || s.contains("CHACHA20_POLY1305"))
           .noneMatch(s -> s.startsWith("TLS_RSA_") || s.startsWith("TLS_DHE_"));
-      Method groups = namedGroupsGetter();
-      if (groups != null) {
-        assertThat((String[]) groups.invoke(engine.getSSLParameters()))
-            .containsExactly("x25519", "secp256r1", "secp384r1");
-      }
     } finally {
       ReferenceCountUtil.release(engine);
     }
   }
 
-  private static Method namedGroupsGetter() {
+  @Test
+  void server_eachProfile_setsItsNamedGroups() throws Exception {
+    assumeTrue(
+        Runtime.version().feature() >= 20,
+        "named groups per SSLParameters need JDK 20+ (older JDKs apply jdk.tls.namedGroups)");
+    // Reflection: the API is compiled against --release 17, which has no getNamedGroups().
+    Method groups = SSLParameters.class.getMethod("getNamedGroups");
+    assertThat(namedGroups(groups, TlsProfile.NIST_SP_800_52R2))
+        .containsExactly("secp384r1", "secp256r1");
+    assertThat(namedGroups(groups, TlsProfile.MOZILLA_INTERMEDIATE))
+        .containsExactly("x25519", "secp256r1", "secp384r1");
+  }
+
+  private static String[] namedGroups(Method getter, TlsProfile profile) throws Exception {
+    SSLEngine engine = serverEngine(profile);
     try {
-      return SSLParameters.class.getMethod("getNamedGroups");
-    } catch (NoSuchMethodException e) {
-      return null; // JDK 17-19
+      return (String[]) getter.invoke(engine.getSSLParameters());
+    } finally {
+      ReferenceCountUtil.release(engine);
     }
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -45,7 +46,7 @@ class TransportGuardServerInterceptorTest {
 
   private static Server mtlsServer(ServerInterceptor... interceptors) {
     DevPki.Credential s = PKI.server();
-    return Echo.start(
+    return TlsEcho.start(
         MtlsServerCredentials.newBuilder()
             .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
             .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -56,7 +57,7 @@ class TransportGuardServerInterceptorTest {
   private static String callMtls(Server server, DevPki.Credential client, String message)
       throws InterruptedException {
     ManagedChannel channel =
-        Echo.channel(
+        TlsEcho.channel(
             server,
             MtlsChannelCredentials.newBuilder()
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -65,7 +66,7 @@ class TransportGuardServerInterceptorTest {
     try {
       return Echo.call(channel, message);
     } finally {
-      Echo.shutdown(channel);
+      TlsEcho.shutdown(channel);
     }
   }
 
@@ -75,7 +76,7 @@ class TransportGuardServerInterceptorTest {
     FactsCapture capture = new FactsCapture();
     // ServerInterceptors.intercept runs the last one first: capture, then the guard.
     Server server =
-        Echo.start(
+        TlsEcho.start(
             InsecureServerCredentials.create(), TransportGuardServerInterceptor.create(), capture);
     ManagedChannel channel =
         Grpc.newChannelBuilderForAddress(
@@ -98,8 +99,8 @@ class TransportGuardServerInterceptorTest {
       assertThatThrownBy(() -> Echo.call(channel, "again"))
           .isInstanceOf(StatusRuntimeException.class);
     } finally {
-      Echo.shutdown(channel);
-      Echo.shutdown(server);
+      TlsEcho.shutdown(channel);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -114,7 +115,7 @@ class TransportGuardServerInterceptorTest {
               PKI.spiffeId("ns/lab/sa/analyzer") + "|[]|" + Certs.sha256Hex(client.certificate()));
       assertThat(who).doesNotContain(Certs.sha256Hex(PKI.intermediateCertificate()));
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -129,7 +130,7 @@ class TransportGuardServerInterceptorTest {
       DevPki.Credential other = PKI.client(PKI.spiffeId("ns/x/sa/y"));
       assertThat(callMtls(server, other, "whoami")).startsWith(PKI.spiffeId("ns/x/sa/y") + "|");
     } finally {
-      Echo.shutdown(server);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -137,7 +138,7 @@ class TransportGuardServerInterceptorTest {
   void interceptCall_optionalClientAuthWithoutCertificate_allowedWithoutPeer() throws Exception {
     DevPki.Credential s = PKI.server();
     Server server =
-        Echo.start(
+        TlsEcho.start(
             MtlsServerCredentials.newBuilder()
                 .identity(IdentityMaterial.of(s.privateKey(), s.chain()))
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -145,7 +146,7 @@ class TransportGuardServerInterceptorTest {
                 .build(),
             TransportGuardServerInterceptor.create());
     ManagedChannel channel =
-        Echo.channel(
+        TlsEcho.channel(
             server,
             MtlsChannelCredentials.newBuilder()
                 .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
@@ -153,8 +154,8 @@ class TransportGuardServerInterceptorTest {
     try {
       assertThat(Echo.call(channel, "whoami")).isEqualTo("none");
     } finally {
-      Echo.shutdown(channel);
-      Echo.shutdown(server);
+      TlsEcho.shutdown(channel);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -165,7 +166,7 @@ class TransportGuardServerInterceptorTest {
         InProcessServerBuilder.forName(name)
             .addService(
                 ServerInterceptors.intercept(
-                    Echo.service(), TransportGuardServerInterceptor.create()))
+                    TlsEcho.service(), TransportGuardServerInterceptor.create()))
             .build()
             .start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
@@ -175,8 +176,8 @@ class TransportGuardServerInterceptorTest {
               StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     } finally {
-      Echo.shutdown(channel);
-      Echo.shutdown(server);
+      TlsEcho.shutdown(channel);
+      TlsEcho.shutdown(server);
     }
   }
 
@@ -187,7 +188,7 @@ class TransportGuardServerInterceptorTest {
         InProcessServerBuilder.forName(name)
             .addService(
                 ServerInterceptors.intercept(
-                    Echo.service(),
+                    TlsEcho.service(),
                     TransportGuardServerInterceptor.newBuilder().allowInProcessTransport().build()))
             .build()
             .start();
@@ -195,8 +196,8 @@ class TransportGuardServerInterceptorTest {
     try {
       assertThat(Echo.call(channel, "whoami")).isEqualTo("none");
     } finally {
-      Echo.shutdown(channel);
-      Echo.shutdown(server);
+      TlsEcho.shutdown(channel);
+      TlsEcho.shutdown(server);
     }
   }
 }

@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
@@ -39,18 +40,18 @@ import org.slf4j.LoggerFactory;
  * {@link StatusRuntimeException}/{@link StatusException}.
  *
  * <p>The original detail goes to the server log (logger {@code
- * dev.hipaagrpc.masking.StatusSanitizerInterceptor}) without free text: the method, the original
- * code, the correlation id, the length of the withheld description, the names (not values) of
- * dropped trailers, the exception's class chain and stack frames (never its messages), and the
+ * dev.hipaagrpc.masking.StatusSanitizerServerInterceptor}) without free text: the method, the
+ * original code, the correlation id, the length of the withheld description, the names (not values)
+ * of dropped trailers, the exception's class chain and stack frames (never its messages), and the
  * {@code google.rpc.Status} details carried in {@code grpc-status-details-bin} printed through
  * {@link Redactor#print} (types not in the redactor's registry by type URL only). OK statuses and
  * their trailers pass unchanged.
  *
  * <p>Install it just outside {@link MaskingServerInterceptor}, inside authentication. Thread-safe.
  */
-public final class StatusSanitizerInterceptor implements ServerInterceptor {
+public final class StatusSanitizerServerInterceptor implements ServerInterceptor {
 
-  private static final Logger log = LoggerFactory.getLogger(StatusSanitizerInterceptor.class);
+  private static final Logger log = LoggerFactory.getLogger(StatusSanitizerServerInterceptor.class);
   private static final Pattern TRAILER_NAME = Pattern.compile("[a-z0-9_.-]{1,128}");
   private static final Metadata.Key<byte[]> STATUS_DETAILS =
       Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
@@ -59,13 +60,13 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
   private final Set<String> allowedTrailers;
   private final Redactor redactor;
 
-  private StatusSanitizerInterceptor(Builder b) {
+  private StatusSanitizerServerInterceptor(Builder b) {
     this.allowedTrailers = Set.copyOf(b.allowedTrailers);
     this.redactor = b.redactor;
   }
 
   /** Returns a sanitizer with the defaults of {@link Builder}. */
-  public static StatusSanitizerInterceptor create() {
+  public static StatusSanitizerServerInterceptor create() {
     return newBuilder().build();
   }
 
@@ -106,7 +107,7 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
       listener = Contexts.interceptCall(ctx, sanitizing, headers, next);
     } catch (RuntimeException e) {
       sanitizing.closeForException(e);
-      return new ServerCall.Listener<ReqT>() {};
+      return Refusals.ignoring();
     }
     return new SanitizingListener<>(listener, sanitizing);
   }
@@ -180,10 +181,7 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
       }
       String description = original.getDescription();
       log(original.getCode(), code, id, description, dropped, trailers, cause);
-      super.close(
-          Status.fromCode(code)
-              .withDescription(genericDescription(code) + " (correlation id: " + id + ")"),
-          out);
+      super.close(Refusals.status(code, genericDescription(code), facts), out);
     }
 
     private void log(
@@ -366,7 +364,7 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
     }
   }
 
-  /** Builds a {@link StatusSanitizerInterceptor}. Not thread-safe. */
+  /** Builds a {@link StatusSanitizerServerInterceptor}. Not thread-safe. */
   public static final class Builder {
     private final Set<String> allowedTrailers = new LinkedHashSet<>();
     private Redactor redactor = Redactor.create();
@@ -407,8 +405,8 @@ public final class StatusSanitizerInterceptor implements ServerInterceptor {
     }
 
     /** Returns the sanitizer. */
-    public StatusSanitizerInterceptor build() {
-      return new StatusSanitizerInterceptor(this);
+    public StatusSanitizerServerInterceptor build() {
+      return new StatusSanitizerServerInterceptor(this);
     }
   }
 }

@@ -17,7 +17,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Test;
 
-class StatusSanitizerInterceptorTest {
+class StatusSanitizerServerInterceptorTest {
 
   private static final Metadata.Key<String> DEBUG =
       Metadata.Key.of("x-debug", Metadata.ASCII_STRING_MARSHALLER);
@@ -82,8 +82,8 @@ class StatusSanitizerInterceptorTest {
     }
   }
 
-  private StatusSanitizerInterceptor sanitizer() {
-    return StatusSanitizerInterceptor.newBuilder()
+  private StatusSanitizerServerInterceptor sanitizer() {
+    return StatusSanitizerServerInterceptor.newBuilder()
         .allowTrailers("X-Retry-After")
         .redactor(
             Redactor.newBuilder()
@@ -236,16 +236,19 @@ class StatusSanitizerInterceptorTest {
   @Test
   void allowTrailers_refusesStatusDetails() {
     assertThatThrownBy(
-            () -> StatusSanitizerInterceptor.newBuilder().allowTrailers("grpc-status-details-bin"))
+            () ->
+                StatusSanitizerServerInterceptor.newBuilder()
+                    .allowTrailers("grpc-status-details-bin"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> StatusSanitizerInterceptor.newBuilder().allowTrailers("bad key!"))
+    assertThatThrownBy(
+            () -> StatusSanitizerServerInterceptor.newBuilder().allowTrailers("bad key!"))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void genericDescription_neverEmptyForAnyCode() {
     for (Status.Code code : Status.Code.values()) {
-      assertThat(StatusSanitizerInterceptor.genericDescription(code)).isNotBlank();
+      assertThat(StatusSanitizerServerInterceptor.genericDescription(code)).isNotBlank();
     }
   }
 }
