@@ -4,6 +4,7 @@ import dev.hipaagrpc.audit.AuditDispatcher;
 import dev.hipaagrpc.audit.AuditKeys;
 import dev.hipaagrpc.audit.AuditServerInterceptor;
 import dev.hipaagrpc.audit.ChainedFileSink;
+import dev.hipaagrpc.audit.DeliveryPolicy;
 import dev.hipaagrpc.auth.authn.AuthenticationServerInterceptor;
 import dev.hipaagrpc.auth.authn.ClaimMapping;
 import dev.hipaagrpc.auth.authn.IssuerConfig;
@@ -26,6 +27,8 @@ import dev.hipaagrpc.tls.TrustMaterial;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -158,8 +161,8 @@ final class PatientRecordsServer implements Closeable {
         StatusSanitizerServerInterceptor.newBuilder().redactor(redactor).build();
     MaskingServerInterceptor masking = MaskingServerInterceptor.create(redactor);
 
-    // Audit: hash-chained, forward-secure, signed file; the response waits until its event is on
-    // disk (group commit), and the call fails closed if the log cannot be written.
+    // Audit: hash-chained, forward-secure, signed file. The response waits until its event is on
+    // disk (group commit), and calls fail closed (UNAVAILABLE) while the log cannot be written.
     ChainedFileSink sink =
         ChainedFileSink.newBuilder(env.auditDir)
             .genesisKey(AuditKeys.readSecretKey(env.genesisKey))
@@ -168,7 +171,10 @@ final class PatientRecordsServer implements Closeable {
             .checkpointEvery(50, Duration.ofSeconds(10))
             .build();
     AuditDispatcher dispatcher =
-        AuditDispatcher.newBuilder(sink).durableBeforeResponse(true).build();
+        AuditDispatcher.newBuilder(sink)
+            .policy(DeliveryPolicy.FAIL_CLOSED)
+            .durableBeforeResponse(true)
+            .build();
     AuditServerInterceptor audit =
         AuditServerInterceptor.newBuilder(dispatcher, AuditKeys.readSecretKey(env.identifierKey))
             .build();
@@ -182,14 +188,27 @@ final class PatientRecordsServer implements Closeable {
             .rateLimit(rateLimit)
             .statusSanitizer(sanitizer)
             .masking(masking)
+            // Kubernetes-style probes carry no token; they still need mTLS and are audited.
+            .exemptFromAuthentication(SecurityStack.HEALTH)
             .build();
 
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
             MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build());
-    HardenedServerDefaults.create().applyTo(builder);
-    Server server = builder.addService(stack.wrap(definition)).build().start();
+    HardenedServerDefaults.create().applyTo(builder); // transport limits only
+    // The stack runs for every call of every service, once; unknown methods are answered after
+    // authentication and audited. The records service is wrapped for guarded request parsing.
+    stack.applyTo(builder);
+    HealthStatusManager health = new HealthStatusManager();
+    Server server =
+        builder
+            .addService(stack.wrap(definition))
+            .addService(health.getHealthService())
+            // Reflection is refused by the default-deny policy: no rule allows it here.
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build()
+            .start();
     return new PatientRecordsServer(server, keys, dispatcher, scheduler, expiryMonitor);
   }
 

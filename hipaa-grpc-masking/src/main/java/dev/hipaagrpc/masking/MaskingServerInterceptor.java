@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -13,7 +14,6 @@ import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe and stateless apart from the redactor's plan cache.
  */
-public final class MaskingServerInterceptor implements ServerInterceptor {
+public final class MaskingServerInterceptor implements SecurityLayer {
 
   private static final Logger log = LoggerFactory.getLogger(MaskingServerInterceptor.class);
 
@@ -48,6 +48,16 @@ public final class MaskingServerInterceptor implements ServerInterceptor {
   /** Returns an interceptor that masks responses with {@code redactor}. */
   public static MaskingServerInterceptor create(Redactor redactor) {
     return new MaskingServerInterceptor(requireNonNull(redactor, "redactor"));
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.MASKING;
+  }
+
+  @Override
+  public String describe() {
+    return "MaskingServerInterceptor";
   }
 
   @Override

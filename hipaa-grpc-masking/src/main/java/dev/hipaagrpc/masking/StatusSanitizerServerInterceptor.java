@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -15,7 +16,6 @@ import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Install it just outside {@link MaskingServerInterceptor}, inside authentication. Thread-safe.
  */
-public final class StatusSanitizerServerInterceptor implements ServerInterceptor {
+public final class StatusSanitizerServerInterceptor implements SecurityLayer {
 
   private static final Logger log = LoggerFactory.getLogger(StatusSanitizerServerInterceptor.class);
   private static final Pattern TRAILER_NAME = Pattern.compile("[a-z0-9_.-]{1,128}");
@@ -94,6 +94,16 @@ public final class StatusSanitizerServerInterceptor implements ServerInterceptor
       case OK -> "OK";
       case UNKNOWN, INTERNAL, DATA_LOSS -> "Internal error";
     };
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.STATUS_SANITIZER;
+  }
+
+  @Override
+  public String describe() {
+    return "StatusSanitizerServerInterceptor";
   }
 
   @Override

@@ -2,17 +2,16 @@ package dev.hipaagrpc.tls;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyServerBuilder;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 
 /**
- * Safe resource limits for a grpc-java Netty server: the mitigations for HTTP/2 rapid reset
- * (CVE-2023-44487), oversized headers, connection hoarding and endless calls, several of which
- * grpc-java leaves unlimited by default.
+ * Safe transport limits for a grpc-java Netty server: the mitigations for HTTP/2 rapid reset
+ * (CVE-2023-44487), oversized headers and connection hoarding, several of which grpc-java leaves
+ * unlimited by default. Call-level limits (how long a call may run, how large a request message the
+ * service accepts) belong to the {@code SecurityStack}, inside audit, so that every refusal is
+ * recorded; these transport limits are the backstop behind them.
  *
  * <pre>{@code
  * NettyServerBuilder builder = NettyServerBuilder.forPort(8443, creds);
@@ -21,8 +20,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <table>
  *   <caption>Defaults (grpc-java's own default in brackets)</caption>
- *   <tr><td>max inbound message size</td><td>4 MiB [4 MiB]</td></tr>
- *   <tr><td>max inbound metadata size</td><td>8 KiB, hard limit 16 KiB [8 KiB]</td></tr>
+ *   <tr><td>max inbound message size</td><td>8 MiB, twice the stack's audited 4 MiB request
+ *       limit [4 MiB]</td></tr>
+ *   <tr><td>max inbound metadata size</td><td>8 KiB, enforced per call [8 KiB]</td></tr>
  *   <tr><td>max concurrent calls per connection</td><td>100 [unlimited]</td></tr>
  *   <tr><td>max RST_STREAM frames per window</td><td>200 per 10 s [unlimited]</td></tr>
  *   <tr><td>TLS handshake timeout</td><td>10 s [120 s]</td></tr>
@@ -31,9 +31,15 @@ import org.jspecify.annotations.Nullable;
  *       calls [5 min]</td></tr>
  *   <tr><td>max connection idle</td><td>15 min [unlimited]</td></tr>
  *   <tr><td>max connection age / grace</td><td>1 h / 5 min [unlimited]</td></tr>
- *   <tr><td>cap on a call's deadline</td><td>5 min, also applied to calls without a deadline
- *       [none]</td></tr>
  * </table>
+ *
+ * <p>Request metadata over the limit fails only its own call, never the connection: the server
+ * advertises the limit (HTTP/2 {@code SETTINGS_MAX_HEADER_LIST_SIZE}), so conforming clients
+ * (grpc-java, grpc-go, grpc-core) fail such a call locally without sending it, and headers that
+ * reach the server over the limit are answered with HTTP 431 on their own stream. A client that
+ * ignores the setting and sends more than 1.25 times the limit gets its own connection closed by
+ * Netty's HPACK protection (a GOAWAY); grpc-java offers no setting to change that. grpc-java's
+ * probabilistic zone between a soft and a hard limit is not used: refusal is deterministic.
  *
  * <p>The connection age limit also bounds how long a connection keeps the certificates it was
  * established with, so rotated or revoked certificates leave service within an hour.
@@ -55,13 +61,16 @@ public final class HardenedServerDefaults {
   private final Duration maxConnectionIdle;
   private final Duration maxConnectionAge;
   private final Duration maxConnectionAgeGrace;
-  private final Duration maxCallDuration;
-  private final @Nullable ScheduledExecutorService deadlineScheduler;
 
   private HardenedServerDefaults(Builder b) {
     this.maxInboundMessageSize = b.maxInboundMessageSize;
     this.maxInboundMetadataSize = b.maxInboundMetadataSize;
-    this.maxInboundMetadataHardSize = Math.max(b.maxInboundMetadataSize, b.maxInboundMetadataHard);
+    // grpc-java rejects above the soft limit with a probability that grows to 1 at the hard limit;
+    // one byte apart, refusal is deterministic.
+    this.maxInboundMetadataHardSize =
+        b.maxInboundMetadataSize == Integer.MAX_VALUE
+            ? Integer.MAX_VALUE
+            : b.maxInboundMetadataSize + 1;
     this.maxConcurrentCallsPerConnection = b.maxConcurrentCallsPerConnection;
     this.maxRstFrames = b.maxRstFrames;
     this.maxRstWindow = b.maxRstWindow;
@@ -72,8 +81,6 @@ public final class HardenedServerDefaults {
     this.maxConnectionIdle = b.maxConnectionIdle;
     this.maxConnectionAge = b.maxConnectionAge;
     this.maxConnectionAgeGrace = b.maxConnectionAgeGrace;
-    this.maxCallDuration = b.maxCallDuration;
-    this.deadlineScheduler = b.deadlineScheduler;
   }
 
   /** Returns the defaults listed above. */
@@ -86,11 +93,7 @@ public final class HardenedServerDefaults {
     return new Builder();
   }
 
-  /**
-   * Applies every limit to {@code builder} and installs the deadline cap as a server interceptor
-   * (it runs outside interceptors added to the builder before this call and inside those added
-   * after). Returns the builder.
-   */
+  /** Applies every limit to {@code builder}. Installs no interceptor. Returns the builder. */
   public NettyServerBuilder applyTo(NettyServerBuilder builder) {
     requireNonNull(builder, "builder");
     builder
@@ -106,16 +109,7 @@ public final class HardenedServerDefaults {
         .maxConnectionAge(maxConnectionAge.toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAgeGrace(maxConnectionAgeGrace.toNanos(), TimeUnit.NANOSECONDS);
     builder.handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    builder.intercept(deadlineCap());
     return builder;
-  }
-
-  /**
-   * The interceptor that caps call duration, for servers that install interceptors per service
-   * rather than through {@link #applyTo}.
-   */
-  public ServerInterceptor deadlineCap() {
-    return new DeadlineCapServerInterceptor(maxCallDuration.toNanos(), deadlineScheduler);
   }
 
   private static int toSecondsAtLeastOne(Duration d) {
@@ -124,9 +118,8 @@ public final class HardenedServerDefaults {
 
   /** Configures {@link HardenedServerDefaults}. Not thread-safe. */
   public static final class Builder {
-    private int maxInboundMessageSize = 4 * 1024 * 1024;
+    private int maxInboundMessageSize = 8 * 1024 * 1024;
     private int maxInboundMetadataSize = 8 * 1024;
-    private int maxInboundMetadataHard = 16 * 1024;
     private int maxConcurrentCallsPerConnection = 100;
     private int maxRstFrames = 200;
     private Duration maxRstWindow = Duration.ofSeconds(10);
@@ -137,25 +130,26 @@ public final class HardenedServerDefaults {
     private Duration maxConnectionIdle = Duration.ofMinutes(15);
     private Duration maxConnectionAge = Duration.ofHours(1);
     private Duration maxConnectionAgeGrace = Duration.ofMinutes(5);
-    private Duration maxCallDuration = Duration.ofMinutes(5);
-    private @Nullable ScheduledExecutorService deadlineScheduler;
 
     private Builder() {}
 
-    /** Largest request message accepted, in bytes (default 4 MiB). */
+    /**
+     * Largest request message the transport accepts, in bytes (default 8 MiB). Keep it above the
+     * stack's {@code maxRequestMessageBytes} (default 4 MiB): the transport refuses before any
+     * interceptor, so its refusals cannot be audited, while the stack's are.
+     */
     public Builder maxInboundMessageSize(int bytes) {
       this.maxInboundMessageSize = positive(bytes, "maxInboundMessageSize");
       return this;
     }
 
     /**
-     * Request metadata (headers) size limit in bytes (default 8 KiB soft, 16 KiB hard). Above the
-     * soft limit grpc fails calls with a probability that grows towards the hard limit (twice this
-     * value, at least 16 KiB); above the hard limit every call fails.
+     * Request metadata (headers) size limit in bytes (default 8 KiB), counted as HTTP/2 does
+     * (names, values and 32 bytes per entry). Every call over it fails on its own stream; see the
+     * class javadoc.
      */
     public Builder maxInboundMetadataSize(int bytes) {
       this.maxInboundMetadataSize = positive(bytes, "maxInboundMetadataSize");
-      this.maxInboundMetadataHard = Math.max(16 * 1024, bytes * 2 > 0 ? bytes * 2 : bytes);
       return this;
     }
 
@@ -211,24 +205,6 @@ public final class HardenedServerDefaults {
     public Builder maxConnectionAge(Duration age, Duration grace) {
       this.maxConnectionAge = positive(age, "age");
       this.maxConnectionAgeGrace = positive(grace, "grace");
-      return this;
-    }
-
-    /**
-     * The longest a call may run, whatever deadline the client asked for (default 5 min); calls
-     * that reach it end with {@code DEADLINE_EXCEEDED}. Size it for your longest stream.
-     */
-    public Builder maxCallDuration(Duration duration) {
-      this.maxCallDuration = positive(duration, "maxCallDuration");
-      return this;
-    }
-
-    /**
-     * The timer for the call-duration cap (default: one shared daemon thread). The executor is not
-     * shut down by this library.
-     */
-    public Builder deadlineScheduler(ScheduledExecutorService scheduler) {
-      this.deadlineScheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 

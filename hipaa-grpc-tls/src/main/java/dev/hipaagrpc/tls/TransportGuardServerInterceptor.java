@@ -3,6 +3,7 @@ package dev.hipaagrpc.tls;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.SecurityContext;
+import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Attributes;
 import io.grpc.Context;
@@ -12,7 +13,6 @@ import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class TransportGuardServerInterceptor implements ServerInterceptor {
+public final class TransportGuardServerInterceptor implements SecurityLayer {
 
   /** The failure code recorded in {@link CallFacts#authenticationFailure()}. */
   public static final String FAILURE_CODE = "insecure_transport";
@@ -65,6 +65,16 @@ public final class TransportGuardServerInterceptor implements ServerInterceptor 
   /** Returns a builder, for the in-process test opt-in. */
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  @Override
+  public Slot slot() {
+    return Slot.TRANSPORT_GUARD;
+  }
+
+  @Override
+  public String describe() {
+    return "TransportGuardServerInterceptor";
   }
 
   @Override
