@@ -143,18 +143,13 @@ final class DemoEnvironment {
     }
   }
 
-  private static PrivateKey readPkcs8(Path pem) throws IOException, GeneralSecurityException {
-    String text = Files.readString(pem);
-    String base64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    byte[] der = java.util.Base64.getDecoder().decode(base64);
-    for (String algorithm : new String[] {"EC", "RSA"}) {
-      try {
-        return java.security.KeyFactory.getInstance(algorithm)
-            .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
-      } catch (java.security.spec.InvalidKeySpecException e) {
-        // try the next algorithm
+  private static PrivateKey readPkcs8(Path pem) throws IOException {
+    try (org.bouncycastle.openssl.PEMParser parser =
+        new org.bouncycastle.openssl.PEMParser(java.nio.file.Files.newBufferedReader(pem))) {
+      if (parser.readObject() instanceof org.bouncycastle.asn1.pkcs.PrivateKeyInfo info) {
+        return new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(info);
       }
     }
-    throw new IOException("unsupported key in " + pem.getFileName());
+    throw new IOException("no PKCS#8 private key in " + pem.getFileName());
   }
 }

@@ -7,6 +7,7 @@ import io.jsonwebtoken.Jwts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
@@ -24,7 +24,6 @@ import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPoint;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -33,6 +32,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -147,55 +152,56 @@ final class DemoIdentityProvider implements Closeable {
 
   /**
    * Writes the signing key as PKCS#8 PEM (readable only by its owner where POSIX allows) and its
-   * public key beside it, as {@code <file>.pub}.
+   * public key beside it as SPKI PEM, {@code <file>.pub}: what {@code openssl} writes and reads.
    */
   static void writeSigningKey(KeyPair keyPair, Path file) throws IOException {
-    String pem =
-        "-----BEGIN PRIVATE KEY-----\n"
-            + Base64.getMimeEncoder(64, new byte[] {'\n'})
-                .encodeToString(keyPair.getPrivate().getEncoded())
-            + "\n-----END PRIVATE KEY-----\n";
     Files.createDirectories(file.toAbsolutePath().getParent());
-    Files.writeString(file, pem, StandardCharsets.US_ASCII);
+    Files.writeString(file, pem(keyPair.getPrivate()), StandardCharsets.US_ASCII);
     try {
       Files.setPosixFilePermissions(
           file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     } catch (UnsupportedOperationException e) {
       // Not a POSIX file system: the directory's own permissions apply.
     }
-    Files.writeString(
-        file.resolveSibling(file.getFileName() + ".pub"),
-        Base64.getEncoder().encodeToString(keyPair.getPublic().getEncoded()) + "\n",
-        StandardCharsets.US_ASCII);
+    Files.writeString(publicFile(file), pem(keyPair.getPublic()), StandardCharsets.US_ASCII);
   }
 
-  /** Reads a key written by {@link #writeSigningKey} and derives its public half. */
+  /** Reads a key written by {@link #writeSigningKey} (or by {@code openssl}). */
   static KeyPair readSigningKey(Path file) throws IOException {
-    String pem = Files.readString(file, StandardCharsets.US_ASCII);
-    String base64 =
-        pem.replace("-----BEGIN PRIVATE KEY-----", "")
-            .replace("-----END PRIVATE KEY-----", "")
-            .replaceAll("\\s", "");
-    try {
-      KeyFactory factory = KeyFactory.getInstance("EC");
-      PrivateKey privateKey =
-          factory.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
-      ECPrivateKey ec = (ECPrivateKey) privateKey;
-      // The JDK cannot derive Q = d·G from a private key, so the public key is stored beside it.
-      Path publicFile = file.resolveSibling(file.getFileName() + ".pub");
-      byte[] publicDer =
-          Base64.getDecoder()
-              .decode(Files.readString(publicFile, StandardCharsets.US_ASCII).trim());
-      PublicKey publicKey =
-          factory.generatePublic(new java.security.spec.X509EncodedKeySpec(publicDer));
-      if (!(publicKey instanceof ECPublicKey ecPublic)
-          || !ecPublic.getParams().getCurve().equals(ec.getParams().getCurve())) {
-        throw new IOException("signing key files do not match");
-      }
-      return new KeyPair(publicKey, privateKey);
-    } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException("cannot read the demo signing key", e);
+    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+    Object priv = parsePem(file);
+    Object pub = parsePem(publicFile(file));
+    if (!(priv instanceof PrivateKeyInfo privateInfo)
+        || !(pub instanceof SubjectPublicKeyInfo publicInfo)) {
+      throw new IOException("signing key files must hold a PRIVATE KEY and a PUBLIC KEY");
     }
+    PrivateKey privateKey = converter.getPrivateKey(privateInfo);
+    PublicKey publicKey = converter.getPublicKey(publicInfo);
+    if (!(privateKey instanceof ECPrivateKey ec)
+        || !(publicKey instanceof ECPublicKey ecPublic)
+        || !ecPublic.getParams().getCurve().equals(ec.getParams().getCurve())) {
+      throw new IOException("signing key files do not match");
+    }
+    return new KeyPair(publicKey, privateKey);
+  }
+
+  private static Path publicFile(Path file) {
+    return file.resolveSibling(file.getFileName() + ".pub");
+  }
+
+  private static @Nullable Object parsePem(Path file) throws IOException {
+    try (PEMParser parser =
+        new PEMParser(Files.newBufferedReader(file, StandardCharsets.US_ASCII))) {
+      return parser.readObject();
+    }
+  }
+
+  private static String pem(Object key) throws IOException {
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+      writer.writeObject(key instanceof PrivateKey p ? new JcaPKCS8Generator(p, null) : key);
+    }
+    return out.toString();
   }
 
   private static String jwks(ECPublicKey key) {

@@ -186,9 +186,12 @@ public final class Redactor {
 
   /**
    * Strict mode at start-up: throws unless {@link
-   * #unclassifiedFields(io.grpc.ServiceDescriptor...)} is empty.
+   * #unclassifiedFields(io.grpc.ServiceDescriptor...)} is empty, then compiles the masking plan of
+   * every request and response type of the services, so that every option the redactor would refuse
+   * at call time is refused here.
    *
-   * @throws IllegalStateException listing the unclassified fields
+   * @throws IllegalStateException listing the unclassified fields, or naming the option that cannot
+   *     be applied
    */
   public void requireClassified(io.grpc.ServiceDescriptor... services) {
     List<String> fields = unclassifiedFields(services);
@@ -197,6 +200,20 @@ public final class Redactor {
           "fields without a sensitivity classification (mark each, DATA_CLASS_PUBLIC if not"
               + " sensitive): "
               + fields);
+    }
+    // Compile every plan now, so that an option the redactor cannot apply (keep_last without
+    // STRATEGY_KEEP_LAST, a strategy that does not fit the field's type) stops the start-up
+    // instead of failing each call INTERNAL.
+    for (io.grpc.ServiceDescriptor service : services) {
+      if (!(service.getSchemaDescriptor() instanceof ProtoServiceDescriptorSupplier supplier)) {
+        continue; // unclassifiedFields already refused it
+      }
+      for (Descriptors.MethodDescriptor method : supplier.getServiceDescriptor().getMethods()) {
+        responses.compiler().plan(method.getInputType());
+        responses.compiler().plan(method.getOutputType());
+        printing.compiler().plan(method.getInputType());
+        printing.compiler().plan(method.getOutputType());
+      }
     }
   }
 

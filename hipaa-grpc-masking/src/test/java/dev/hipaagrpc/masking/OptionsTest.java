@@ -20,6 +20,7 @@ import dev.hipaagrpc.masking.proto.DataClass;
 import dev.hipaagrpc.masking.proto.Identifier;
 import dev.hipaagrpc.masking.proto.Sensitivity;
 import dev.hipaagrpc.masking.proto.SensitivityProto;
+import dev.hipaagrpc.masking.testproto.MisconfiguredServiceGrpc;
 import dev.hipaagrpc.masking.testproto.PatientServiceGrpc;
 import dev.hipaagrpc.masking.testproto.UnreviewedServiceGrpc;
 import java.util.EnumMap;
@@ -380,6 +381,17 @@ class OptionsTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("free_text");
     redactor.requireClassified(PatientServiceGrpc.getServiceDescriptor());
+  }
+
+  @Test
+  void requireClassified_keepLastWithoutItsStrategy_refusedAtStartNotPerCall() {
+    Redactor redactor = Redactor.newBuilder().tokenizer(Fixtures.tokenizer()).build();
+    assertThat(redactor.unclassifiedFields(MisconfiguredServiceGrpc.getServiceDescriptor()))
+        .isEmpty();
+    assertThatThrownBy(
+            () -> redactor.requireClassified(MisconfiguredServiceGrpc.getServiceDescriptor()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("KeepLastWithoutStrategy");
   }
 
   private static void assertDefaults(Descriptor type, DynamicMessage masked) {

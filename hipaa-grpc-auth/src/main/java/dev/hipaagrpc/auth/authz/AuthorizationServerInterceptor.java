@@ -9,6 +9,7 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
+import dev.hipaagrpc.core.internal.Checks;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -405,6 +406,7 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
     private @Nullable AuthorizationPolicy policy;
     private @Nullable Path policyFile;
     private final List<ServiceDescriptor> services = new ArrayList<>();
+    private final java.util.Set<String> knownRoles = new java.util.LinkedHashSet<>();
 
     private Builder() {}
 
@@ -437,6 +439,20 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       return this;
     }
 
+    /**
+     * Declares the roles your identity provider issues. The policy (code, file and {@code .proto}
+     * options) may then name no other role: a misspelled role, which would silently grant nothing,
+     * is refused at {@link #build()}, and a reloaded policy file that names one is refused and the
+     * last good policy kept. Default: no vocabulary, nothing checked.
+     */
+    public Builder knownRoles(String... roles) {
+      requireNonNull(roles, "roles");
+      for (String r : roles) {
+        knownRoles.add(Checks.requireNonBlank(r, "role"));
+      }
+      return this;
+    }
+
     /** Same as {@link #methodOptionsFrom(ServiceDescriptor...)} for bound services. */
     public Builder methodOptionsFrom(ServerServiceDefinition... services) {
       for (ServerServiceDefinition s : services) {
@@ -459,11 +475,12 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       Policy code = policy == null ? null : policy.toProto();
       if (policyFile != null) {
         return new AuthorizationServerInterceptor(
-            null, PolicyFileWatcher.load(policyFile, code, services));
+            null, PolicyFileWatcher.load(policyFile, code, services, knownRoles));
       }
       try {
-        return new AuthorizationServerInterceptor(
-            PolicyCompiler.compile(code, null, services), null);
+        PolicyPlan plan = PolicyCompiler.compile(code, null, services);
+        plan.requireKnownRoles(knownRoles);
+        return new AuthorizationServerInterceptor(plan, null);
       } catch (IllegalArgumentException e) {
         throw new IllegalStateException("invalid authorization policy: " + e.getMessage(), e);
       }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -32,6 +33,7 @@ final class PolicyFileWatcher {
   private final Path file;
   private final @Nullable Policy codePolicy;
   private final List<ServiceDescriptor> services;
+  private final Set<String> knownRoles;
   private volatile PolicyPlan plan;
   private byte[] lastContent;
   private boolean readFailing;
@@ -40,11 +42,13 @@ final class PolicyFileWatcher {
       Path file,
       @Nullable Policy codePolicy,
       List<ServiceDescriptor> services,
+      Set<String> knownRoles,
       PolicyPlan plan,
       byte[] content) {
     this.file = file;
     this.codePolicy = codePolicy;
     this.services = List.copyOf(services);
+    this.knownRoles = Set.copyOf(knownRoles);
     this.plan = plan;
     this.lastContent = content;
   }
@@ -55,7 +59,10 @@ final class PolicyFileWatcher {
    * @throws IllegalStateException if it cannot be read or the combined policy is invalid
    */
   static PolicyFileWatcher load(
-      Path file, @Nullable Policy codePolicy, List<ServiceDescriptor> services) {
+      Path file,
+      @Nullable Policy codePolicy,
+      List<ServiceDescriptor> services,
+      Set<String> knownRoles) {
     byte[] content;
     try {
       content = Files.readAllBytes(file);
@@ -63,17 +70,23 @@ final class PolicyFileWatcher {
       throw new IllegalStateException("cannot read policy file " + file, e);
     }
     try {
-      PolicyPlan plan = compile(file, content, codePolicy, services);
-      return new PolicyFileWatcher(file, codePolicy, services, plan, content);
+      PolicyPlan plan = compile(file, content, codePolicy, services, knownRoles);
+      return new PolicyFileWatcher(file, codePolicy, services, knownRoles, plan, content);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("invalid authorization policy: " + e.getMessage(), e);
     }
   }
 
   private static PolicyPlan compile(
-      Path file, byte[] content, @Nullable Policy codePolicy, List<ServiceDescriptor> services) {
-    return PolicyCompiler.compile(
-        codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+      Path file,
+      byte[] content,
+      @Nullable Policy codePolicy,
+      List<ServiceDescriptor> services,
+      Set<String> knownRoles) {
+    PolicyPlan plan =
+        PolicyCompiler.compile(codePolicy, AuthorizationPolicy.parseFile(file, content), services);
+    plan.requireKnownRoles(knownRoles);
+    return plan;
   }
 
   PolicyPlan plan() {
@@ -110,7 +123,7 @@ final class PolicyFileWatcher {
     // Remember the content even when refused, so a bad file is reported once, not every period.
     lastContent = content;
     try {
-      PolicyPlan next = compile(file, content, codePolicy, services);
+      PolicyPlan next = compile(file, content, codePolicy, services, knownRoles);
       plan = next;
       logger.info(
           "policy file {} loaded: version {}, {} rules", file, next.version, next.ruleCount);

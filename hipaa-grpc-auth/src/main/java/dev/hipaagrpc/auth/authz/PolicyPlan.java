@@ -2,6 +2,7 @@ package dev.hipaagrpc.auth.authz;
 
 import dev.hipaagrpc.core.AccessDecision;
 import io.grpc.MethodDescriptor;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -58,5 +59,42 @@ final class PolicyPlan {
   /** How many methods and whole services some rule names. */
   int methodCount() {
     return methodCount;
+  }
+
+  /**
+   * Throws if a rule or the break-glass permission names a role outside {@code knownRoles} (a
+   * misspelled role grants nothing and fails silently otherwise). An empty vocabulary checks
+   * nothing.
+   */
+  void requireKnownRoles(Set<String> knownRoles) {
+    if (knownRoles.isEmpty()) {
+      return;
+    }
+    java.util.SortedSet<String> unknown = new java.util.TreeSet<>();
+    for (Map<String, PolicyMethodPlan> plans : List.of(byMethod, byService)) {
+      for (PolicyMethodPlan m : plans.values()) {
+        for (PolicyRule[] rules : List.of(m.allows, m.denies)) {
+          for (PolicyRule r : rules) {
+            for (String role : r.roles()) {
+              if (!knownRoles.contains(role)) {
+                unknown.add(role + " (rule " + r.id + ")");
+              }
+            }
+          }
+        }
+      }
+    }
+    for (String role : breakGlassRoles) {
+      if (!knownRoles.contains(role)) {
+        unknown.add(role + " (break-glass)");
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "roles outside the declared vocabulary "
+              + new java.util.TreeSet<>(knownRoles)
+              + ": "
+              + unknown);
+    }
   }
 }

@@ -18,6 +18,12 @@ final class PolicyRule {
   final AccessDecision decision;
 
   private final Set<String> roles;
+
+  /** The roles this rule names (for the declared-vocabulary check). */
+  Set<String> roles() {
+    return roles;
+  }
+
   private final List<String> scopes;
   private final CallerKind callerKind;
   private final Set<String> spiffeExact;
