@@ -5,6 +5,7 @@ import static dev.hipaagrpc.auth.authz.AuthorizationTestServer.record;
 import static dev.hipaagrpc.auth.authz.AuthorizationTestServer.service;
 import static dev.hipaagrpc.auth.authz.AuthorizationTestServer.user;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.hipaagrpc.auth.authz.proto.CallerKind;
@@ -313,6 +314,29 @@ class AuthorizationServerInterceptorTest {
   }
 
   @Test
+  void interceptCall_clientStreamThreePatients_everyOneAttributed() throws Exception {
+    server.principal.set(user("u1", "nurse").addScopes(List.of("user/Observation.c")).build());
+    CompletableFuture<RecordReply> done = new CompletableFuture<>();
+    StreamObserver<RecordRequest> requests =
+        server.observationsAsync().upload(observer(done, new LinkedBlockingQueue<>()));
+    requests.onNext(record("p-1"));
+    requests.onNext(record("p-2"));
+    requests.onNext(record("p-1"));
+    requests.onNext(record("p-3"));
+    requests.onCompleted();
+    assertThat(done.get(10, TimeUnit.SECONDS).getText()).isEqualTo("uploaded 4");
+    assertThat(server.lastFacts.get().patientIds()).containsExactly("p-1", "p-2", "p-3");
+  }
+
+  @Test
+  void interceptCall_responseNamingSeveralPatients_everyOneAttributed() {
+    server.principal.set(user("u1", "nurse").addScopes(List.of("user/Patient.s")).build());
+    assertThat(server.observations().find(record("p-1")).getPatientsCount()).isEqualTo(3);
+    assertThat(server.lastFacts.get().patientIds())
+        .containsExactly("p-1", "p-a", "p-b", "p-c", "p-d");
+  }
+
+  @Test
   void interceptCall_clientStreamAllMessagesForOwnPatient_completes() throws Exception {
     server.principal.set(
         user("u1", "nurse").patient("p-1").addScopes(List.of("patient/Observation.c")).build());
@@ -569,6 +593,35 @@ class AuthorizationServerInterceptorTest {
     assertDenied(
         denied(() -> server.observations(BG, "EMERGENCY").read(other)),
         AuthorizationServerInterceptor.RULE_TENANT_MISMATCH);
+    // The refused attempt is recorded with its reason, for audit.
+    CallFacts facts = server.lastFacts.get();
+    assertThat(facts.breakGlassRequest()).isEqualTo("EMERGENCY");
+    assertThat(facts.decision().outcome()).isEqualTo(AccessDecision.Outcome.DENY);
+    assertThat(facts.decision().ruleId())
+        .isEqualTo(AuthorizationServerInterceptor.RULE_TENANT_MISMATCH);
+  }
+
+  @Test
+  void interceptCall_breakGlassWithUnknownCode_recordedAsUnrecognized() {
+    server.principal.set(user("doc", "physician").build());
+    denied(() -> server.observations(BG, "because I want to").read(record("p-3")));
+    assertThat(server.lastFacts.get().breakGlassRequest()).isEqualTo("unrecognized");
+  }
+
+  @Test
+  void build_roleOutsideTheDeclaredVocabulary_refused() {
+    assertThatThrownBy(
+            () ->
+                AuthorizationServerInterceptor.newBuilder()
+                    .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
+                    .knownRoles("nurse") // the options also name "physician"
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("physician");
+    AuthorizationServerInterceptor.newBuilder()
+        .methodOptionsFrom(ObservationServiceGrpc.getServiceDescriptor())
+        .knownRoles("nurse", "physician")
+        .build();
   }
 
   @Test

@@ -174,6 +174,23 @@ public final class AuthorizationTestServer implements AutoCloseable {
     }
 
     @Override
+    public void find(
+        RecordRequest req, StreamObserver<dev.hipaagrpc.auth.authz.testing.PatientList> out) {
+      serviceSaw.add("Find:" + req.getPatientId());
+      dev.hipaagrpc.auth.authz.testing.PatientList.Builder list =
+          dev.hipaagrpc.auth.authz.testing.PatientList.newBuilder();
+      for (String id : List.of("p-a", "p-b", "p-c")) {
+        list.addPatients(
+            dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder()
+                .setPatientId(id)
+                .setDisplay("x"));
+      }
+      list.setPrimary(dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder().setPatientId("p-d"));
+      out.onNext(list.build());
+      out.onCompleted();
+    }
+
+    @Override
     public StreamObserver<RecordRequest> upload(StreamObserver<RecordReply> out) {
       return new StreamObserver<>() {
         int count;
