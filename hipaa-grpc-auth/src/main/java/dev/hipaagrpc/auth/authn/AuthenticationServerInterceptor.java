@@ -88,6 +88,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
   private final VerifiedTokenCache cache;
   private final Clock clock;
   private final String challengePrefix;
+  private final RolesClaimWatch rolesWatch = new RolesClaimWatch();
 
   private AuthenticationServerInterceptor(Builder b) {
     this.mode = b.mode;
@@ -289,6 +290,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (v == null) {
       v = jwt.verify(token, key);
       cache.put(key, v, now);
+      rolesWatch.observe(v.issuer, v.principal);
     }
     if (jwt.isRevoked(v)) {
       throw CredentialFailure.invalidToken("revoked_token");

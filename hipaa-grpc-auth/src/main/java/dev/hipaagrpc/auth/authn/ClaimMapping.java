@@ -57,6 +57,11 @@ public final class ClaimMapping {
     return v instanceof String s && !s.isBlank() ? s : null;
   }
 
+  /** The claim paths roles are read from (for diagnostics; paths name no value). */
+  List<String> rolePaths() {
+    return rolePaths;
+  }
+
   Set<String> roles(Map<String, ?> claims) {
     Set<String> out = new LinkedHashSet<>();
     for (String path : rolePaths) {
