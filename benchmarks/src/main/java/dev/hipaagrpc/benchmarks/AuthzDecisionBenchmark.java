@@ -5,7 +5,6 @@ import dev.hipaagrpc.auth.authz.AuthorizationServerInterceptor;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.Attributes;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -120,7 +119,7 @@ public class AuthzDecisionBenchmark {
             .build();
     CallFacts facts = CallFacts.create(CorrelationId.generate());
     facts.principal(principal);
-    previous = Context.current().withValue(SecurityContext.CALL_FACTS, facts).attach();
+    previous = Context.current().withValue(CallFacts.CONTEXT_KEY, facts).attach();
   }
 
   @TearDown

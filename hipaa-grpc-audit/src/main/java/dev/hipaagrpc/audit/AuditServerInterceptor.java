@@ -9,7 +9,6 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.PeerIdentity;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -96,8 +95,8 @@ public final class AuditServerInterceptor implements SecurityLayer {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = SecurityContext.withCallFacts(Context.current());
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context ctx = CallFacts.inContext(Context.current());
+    CallFacts facts = CallFacts.of(ctx);
     if (!facts.claimAudit()) {
       // Another audit layer of this call records it: one event per call, never two.
       return Contexts.interceptCall(ctx, call, headers, next);

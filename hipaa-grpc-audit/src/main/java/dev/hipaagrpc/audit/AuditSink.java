@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Where an {@link AuditDispatcher} writes events. Implementations: {@link ChainedFileSink} (the
- * tamper-evident log) and {@link Slf4jAuditSink}.
+ * tamper-evident log) and {@link #toSlf4j()} (JSON lines to a logger, for a SIEM).
  *
  * <p>Only the dispatcher's single writer thread calls a sink, so implementations need not be
  * thread-safe with respect to these methods.
@@ -37,4 +37,20 @@ public interface AuditSink extends Closeable {
    * @throws IOException when that work failed
    */
   default void idle() throws IOException {}
+
+  /**
+   * A sink that writes each event as one JSON line at INFO to the SLF4J logger {@code
+   * hipaagrpc.audit}, for teams that ship logs to a SIEM. The JSON is the chained file's, without
+   * the chain: this sink is not tamper-evident, and a logging backend may drop lines (Logback's
+   * AsyncAppender discards INFO when 80% full by default). Pair it with {@link ChainedFileSink}
+   * where the record must be complete. Thread-safe.
+   */
+  static AuditSink toSlf4j() {
+    return Slf4jAuditSink.create();
+  }
+
+  /** As {@link #toSlf4j()}, to {@code logger}. */
+  static AuditSink toSlf4j(org.slf4j.Logger logger) {
+    return Slf4jAuditSink.create(logger);
+  }
 }

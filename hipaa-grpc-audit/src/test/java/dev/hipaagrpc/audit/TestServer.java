@@ -7,7 +7,6 @@ import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationIdServerInterceptor;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.Context;
@@ -114,8 +113,8 @@ final class TestServer implements AutoCloseable {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-      Context ctx = SecurityContext.withCallFacts(Context.current());
-      CallFacts facts = SecurityContext.callFacts(ctx);
+      Context ctx = CallFacts.inContext(Context.current());
+      CallFacts facts = CallFacts.of(ctx);
       String mode = headers.get(MODE);
       if ("unauthenticated".equals(mode)) {
         facts.authenticationFailure("invalid_token");

@@ -16,10 +16,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The outermost layer ({@link CorrelationIdServerInterceptor}, or whichever of our interceptors
  * runs first) creates one holder per call and puts it in the call's {@link Context} under {@link
- * SecurityContext#CALL_FACTS}. Inner layers write what they decide (principal, authorization
- * decision, purpose of use, fields masked); the audit layer, which sits outside authentication,
- * reads the holder when the call closes, so a denied call is audited with whatever identity was
- * known. Nothing is kept in thread-locals.
+ * #CONTEXT_KEY}. Inner layers write what they decide (principal, authorization decision, purpose of
+ * use, fields masked); the audit layer, which sits outside authentication, reads the holder when
+ * the call closes, so a denied call is audited with whatever identity was known. Nothing is kept in
+ * thread-locals.
  *
  * <p>{@link #toString()} prints no identifier of a patient or caller.
  *
@@ -66,9 +66,38 @@ public final class CallFacts {
     return new CallFacts(correlationId);
   }
 
+  /** The {@link Context} key under which a call's holder travels. */
+  public static final Context.Key<CallFacts> CONTEXT_KEY = Context.key("hipaagrpc-call-facts");
+
   /** Returns the holder of the current call, or {@code null} when none was attached. */
   public static @Nullable CallFacts current() {
-    return SecurityContext.CALL_FACTS.get(Context.current());
+    return CONTEXT_KEY.get(Context.current());
+  }
+
+  /**
+   * Returns {@code context} if it already carries a holder, else a child of it that carries a new
+   * one with a fresh correlation id. Every hipaa-grpc server interceptor calls this first, so each
+   * is usable alone and all share one holder when stacked.
+   */
+  public static Context inContext(Context context) {
+    requireNonNull(context, "context");
+    if (CONTEXT_KEY.get(context) != null) {
+      return context;
+    }
+    return context.withValue(CONTEXT_KEY, create(CorrelationId.generate()));
+  }
+
+  /**
+   * Returns the holder of {@code context}, which must come from {@link #inContext}.
+   *
+   * @throws IllegalStateException if the context carries none
+   */
+  public static CallFacts of(Context context) {
+    CallFacts facts = CONTEXT_KEY.get(requireNonNull(context, "context"));
+    if (facts == null) {
+      throw new IllegalStateException("no CallFacts: use CallFacts.inContext first");
+    }
+    return facts;
   }
 
   /** The call's correlation id: safe to print, returned to the caller, and in every error. */

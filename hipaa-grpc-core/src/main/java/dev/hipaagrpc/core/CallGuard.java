@@ -44,7 +44,7 @@ final class CallGuard implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    CallFacts facts = SecurityContext.callFacts(io.grpc.Context.current());
+    CallFacts facts = CallFacts.of(io.grpc.Context.current());
     ClosingCall<ReqT, RespT> guarded = new ClosingCall<>(call);
     ServerCall.Listener<ReqT> delegate;
     try {

@@ -39,7 +39,7 @@ public final class CorrelationIdServerInterceptor implements SecurityLayer {
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     Context context = Context.current();
-    CallFacts facts = SecurityContext.CALL_FACTS.get(context);
+    CallFacts facts = CallFacts.CONTEXT_KEY.get(context);
     if (facts == null) {
       String incoming = headers.get(CorrelationId.HEADER);
       String id =
@@ -47,7 +47,7 @@ public final class CorrelationIdServerInterceptor implements SecurityLayer {
               ? incoming
               : CorrelationId.generate();
       facts = CallFacts.create(id);
-      context = context.withValue(SecurityContext.CALL_FACTS, facts);
+      context = context.withValue(CallFacts.CONTEXT_KEY, facts);
     }
     return Contexts.interceptCall(
         context, new EchoingCall<>(call, facts.correlationId()), headers, next);

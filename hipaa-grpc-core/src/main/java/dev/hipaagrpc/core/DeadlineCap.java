@@ -70,7 +70,7 @@ final class DeadlineCap implements SecurityLayer {
     if (current != null && current.isBefore(cap)) {
       return next.startCall(call, headers);
     }
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    CallFacts facts = CallFacts.of(ctx);
     Context.CancellableContext capped = ctx.withDeadline(cap, timer);
     CappedCall<ReqT, RespT> cappedCall = new CappedCall<>(call, facts);
     capped.addListener(

@@ -52,7 +52,7 @@ final class UnknownMethodRegistry extends HandlerRegistry {
                     call,
                     Status.Code.UNIMPLEMENTED,
                     DESCRIPTION,
-                    SecurityContext.callFacts(io.grpc.Context.current())));
+                    CallFacts.of(io.grpc.Context.current())));
   }
 
   @Override

@@ -144,13 +144,12 @@ class CorePrimitivesTest {
 
   @Test
   void securityContext_withCallFacts_createsOnceAndReuses() {
-    Context first = SecurityContext.withCallFacts(Context.ROOT);
-    Context second = SecurityContext.withCallFacts(first);
+    Context first = CallFacts.inContext(Context.ROOT);
+    Context second = CallFacts.inContext(first);
 
     assertThat(second).isSameAs(first);
-    assertThat(SecurityContext.callFacts(first).correlationId()).matches("[0-9a-f]{32}");
-    assertThatThrownBy(() -> SecurityContext.callFacts(Context.ROOT))
-        .isInstanceOf(IllegalStateException.class);
+    assertThat(CallFacts.of(first).correlationId()).matches("[0-9a-f]{32}");
+    assertThatThrownBy(() -> CallFacts.of(Context.ROOT)).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

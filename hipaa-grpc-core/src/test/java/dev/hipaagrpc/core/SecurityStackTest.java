@@ -98,8 +98,8 @@ class SecurityStackTest {
           public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
               ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
             seen.add("audit+facts");
-            io.grpc.Context ctx = SecurityContext.withCallFacts(io.grpc.Context.current());
-            CallFacts facts = SecurityContext.callFacts(ctx);
+            io.grpc.Context ctx = CallFacts.inContext(io.grpc.Context.current());
+            CallFacts facts = CallFacts.of(ctx);
             boolean claimed = facts.claimAudit();
             return io.grpc.Contexts.interceptCall(
                 ctx,

@@ -6,7 +6,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -109,8 +108,8 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = SecurityContext.withCallFacts(Context.current());
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context ctx = CallFacts.inContext(Context.current());
+    CallFacts facts = CallFacts.of(ctx);
     SanitizingCall<ReqT, RespT> sanitizing = new SanitizingCall<>(call, facts);
     ServerCall.Listener<ReqT> listener;
     try {

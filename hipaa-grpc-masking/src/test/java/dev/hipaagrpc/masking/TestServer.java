@@ -2,7 +2,6 @@ package dev.hipaagrpc.masking;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -52,8 +51,8 @@ final class TestServer implements AutoCloseable {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-      Context ctx = SecurityContext.withCallFacts(Context.current());
-      facts.add(SecurityContext.callFacts(ctx));
+      Context ctx = CallFacts.inContext(Context.current());
+      facts.add(CallFacts.of(ctx));
       return Contexts.interceptCall(ctx, call, headers, next);
     }
   }
@@ -68,8 +67,8 @@ final class TestServer implements AutoCloseable {
         return next.startCall(call, headers);
       }
       Principal p = Fixtures.principal(roles.split(","));
-      Context ctx = SecurityContext.withCallFacts(Context.current());
-      SecurityContext.callFacts(ctx).principal(p);
+      Context ctx = CallFacts.inContext(Context.current());
+      CallFacts.of(ctx).principal(p);
       return Contexts.interceptCall(ctx, call, headers, next);
     }
   }

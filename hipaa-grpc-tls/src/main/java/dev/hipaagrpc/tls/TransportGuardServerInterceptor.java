@@ -2,7 +2,6 @@ package dev.hipaagrpc.tls;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Attributes;
@@ -80,8 +79,8 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = SecurityContext.withCallFacts(Context.current());
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context ctx = CallFacts.inContext(Context.current());
+    CallFacts facts = CallFacts.of(ctx);
     Attributes attributes = call.getAttributes();
     SSLSession session = attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (session != null) {

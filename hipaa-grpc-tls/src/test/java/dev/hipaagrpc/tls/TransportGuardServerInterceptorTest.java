@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.core.CallFacts;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.testing.DevPki;
 import dev.hipaagrpc.testing.Echo;
 import io.grpc.Context;
@@ -38,8 +37,8 @@ class TransportGuardServerInterceptorTest {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-      Context ctx = SecurityContext.withCallFacts(Context.current());
-      facts.set(SecurityContext.callFacts(ctx));
+      Context ctx = CallFacts.inContext(Context.current());
+      facts.set(CallFacts.of(ctx));
       return Contexts.interceptCall(ctx, call, headers, next);
     }
   }

@@ -7,7 +7,6 @@ import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Checks;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -182,8 +181,8 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = SecurityContext.withCallFacts(Context.current());
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context ctx = CallFacts.inContext(Context.current());
+    CallFacts facts = CallFacts.of(ctx);
     PolicyPlan policy = plan();
     PolicyMethodPlan method = policy.lookup(call.getMethodDescriptor());
     if (method.fhirResource != null && method.action != null) {

@@ -8,7 +8,6 @@ import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.MethodPatterns;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -153,8 +152,8 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Context ctx = SecurityContext.withCallFacts(Context.current());
-    CallFacts facts = SecurityContext.callFacts(ctx);
+    Context ctx = CallFacts.inContext(Context.current());
+    CallFacts facts = CallFacts.of(ctx);
     Principal principal = facts.principal();
     Group group = groupsByMethod.get(call.getMethodDescriptor().getFullMethodName());
     if (group == null) {

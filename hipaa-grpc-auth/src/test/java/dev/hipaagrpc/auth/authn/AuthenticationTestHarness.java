@@ -2,7 +2,6 @@ package dev.hipaagrpc.auth.authn;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.testing.Echo;
 import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
@@ -104,8 +103,8 @@ final class AuthenticationTestHarness implements AutoCloseable {
           @Override
           public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
               ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-            Context ctx = SecurityContext.withCallFacts(Context.current());
-            lastFacts.set(SecurityContext.callFacts(ctx));
+            Context ctx = CallFacts.inContext(Context.current());
+            lastFacts.set(CallFacts.of(ctx));
             return Contexts.interceptCall(ctx, call, headers, next);
           }
         };

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor;
+import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import dev.hipaagrpc.testing.Echo;
 import io.grpc.CallOptions;
 import io.grpc.Context;
@@ -67,8 +67,8 @@ class AuthorizationRawCallTest {
         public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
             ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
           Principal p = AuthorizationTestServer.user("u1", "nurse").build();
-          Context ctx = SecurityContext.withCallFacts(Context.current());
-          SecurityContext.callFacts(ctx).principal(p);
+          Context ctx = CallFacts.inContext(Context.current());
+          CallFacts.of(ctx).principal(p);
           return Contexts.interceptCall(ctx, call, headers, next);
         }
       };

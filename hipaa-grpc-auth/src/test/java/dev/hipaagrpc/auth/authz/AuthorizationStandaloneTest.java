@@ -8,7 +8,6 @@ import dev.hipaagrpc.auth.authz.testing.RecordReply;
 import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
@@ -36,8 +35,8 @@ class AuthorizationStandaloneTest {
         public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
             ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
           Principal p = AuthorizationTestServer.user("u1", "nurse").addScopes(List.of("x")).build();
-          Context ctx = SecurityContext.withCallFacts(Context.current());
-          SecurityContext.callFacts(ctx).principal(p);
+          Context ctx = CallFacts.inContext(Context.current());
+          CallFacts.of(ctx).principal(p);
           return Contexts.interceptCall(ctx, call, headers, next);
         }
       };

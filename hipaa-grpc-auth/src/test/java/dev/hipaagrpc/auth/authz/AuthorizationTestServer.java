@@ -7,7 +7,6 @@ import dev.hipaagrpc.auth.authz.testing.RecordReply;
 import dev.hipaagrpc.auth.authz.testing.RecordRequest;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
-import dev.hipaagrpc.core.SecurityContext;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -58,9 +57,9 @@ public final class AuthorizationTestServer implements AutoCloseable {
           public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
               ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
             Principal p = principal.get();
-            Context ctx = SecurityContext.withCallFacts(Context.current());
+            Context ctx = CallFacts.inContext(Context.current());
             if (p != null) {
-              SecurityContext.callFacts(ctx).principal(p);
+              CallFacts.of(ctx).principal(p);
             }
             return Contexts.interceptCall(ctx, call, headers, next);
           }
@@ -70,8 +69,8 @@ public final class AuthorizationTestServer implements AutoCloseable {
           @Override
           public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
               ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-            Context ctx = SecurityContext.withCallFacts(Context.current());
-            lastFacts.set(SecurityContext.callFacts(ctx));
+            Context ctx = CallFacts.inContext(Context.current());
+            lastFacts.set(CallFacts.of(ctx));
             return Contexts.interceptCall(ctx, call, headers, next);
           }
         };
