@@ -1,6 +1,7 @@
 package dev.hipaagrpc.benchmarks;
 
 import dev.hipaagrpc.testing.DevPki;
+import dev.hipaagrpc.testing.Echo;
 import dev.hipaagrpc.tls.HardenedServerDefaults;
 import dev.hipaagrpc.tls.IdentityMaterial;
 import dev.hipaagrpc.tls.MtlsChannelCredentials;
@@ -20,14 +21,9 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ServerCalls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,30 +56,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @SuppressWarnings("NullAway.Init") // fields are set in @Setup
 public class TlsCallBenchmark {
 
-  private static final MethodDescriptor.Marshaller<String> UTF8 =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(String value) {
-          return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public String parse(InputStream stream) {
-          try {
-            return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
-  private static final MethodDescriptor<String, String> ECHO =
-      MethodDescriptor.<String, String>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName("bench.Echo/Echo")
-          .setRequestMarshaller(UTF8)
-          .setResponseMarshaller(UTF8)
-          .build();
+  // The shared string echo harness: the same method with and without the hipaa-grpc layers.
+  private static final MethodDescriptor<String, String> ECHO = Echo.ECHO;
 
   private Path dir;
   private Server baselineServer;
@@ -94,15 +68,7 @@ public class TlsCallBenchmark {
   private ManagedChannel hipaaChannel;
 
   private static ServerServiceDefinition echo() {
-    return ServerServiceDefinition.builder("bench.Echo")
-        .addMethod(
-            ECHO,
-            ServerCalls.asyncUnaryCall(
-                (request, observer) -> {
-                  observer.onNext(request);
-                  observer.onCompleted();
-                }))
-        .build();
+    return Echo.service();
   }
 
   private static NettyServerBuilder loopback(ServerCredentials creds) {
