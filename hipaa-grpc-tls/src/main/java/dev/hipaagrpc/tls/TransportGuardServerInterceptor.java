@@ -73,7 +73,11 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
 
   @Override
   public String describe() {
-    return "TransportGuardServerInterceptor";
+    return "TransportGuardServerInterceptor: TLSv1.3/TLSv1.2 only, AEAD + forward-secret suites of"
+        + " the "
+        + java.util.Arrays.toString(TlsProfile.values())
+        + " profiles"
+        + (allowInProcess ? ", in-process transport allowed (tests)" : "");
   }
 
   @Override
