@@ -163,7 +163,11 @@ public final class SecurityStack {
    * call not already running it through a {@linkplain #wrap wrapped} service, and a fallback
    * handler registry that authenticates, audits and answers {@code UNIMPLEMENTED} to unknown
    * methods. It replaces any fallback registry set before. Interceptors added to the builder after
-   * this call run outside the stack; those added before run inside it, next to the service.
+   * this call run outside the stack. Those added before run inside it, next to the service, for
+   * services that are not wrapped; for {@linkplain #wrap wrapped} services every interceptor on the
+   * builder runs outside the stack, and its listener may see, in {@code onMessage}, a marker object
+   * that is not of the request type where a request did not parse (the stack refuses that call
+   * right after): such an interceptor must not cast request messages to their concrete type.
    *
    * @throws IllegalStateException if a stack was already applied to this builder
    */
