@@ -114,9 +114,11 @@ public final class AuditServerInterceptor implements SecurityLayer {
     try {
       listener = Contexts.interceptCall(ctx, auditing, headers, next);
     } catch (RuntimeException | Error e) {
-      // grpc-java closes such a call itself, past our AuditingCall: record it here, then let it
-      // propagate as before.
-      dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.INTERNAL));
+      // grpc-java closes such a call itself with UNKNOWN, past our AuditingCall: record what the
+      // caller gets, then let it propagate as before.
+      if (state.claimRecord()) {
+        dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));
+      }
       throw e;
     }
     return new AuditingListener<>(listener, state);
@@ -152,6 +154,14 @@ public final class AuditServerInterceptor implements SecurityLayer {
     // stream with UNKNOWN without going through our ServerCall, so the event is ours to write.
     volatile boolean threw;
     volatile boolean closed;
+    // Exactly one event per call: whichever path records first (close, cancel, completion past
+    // us, a thrown start) wins; every other path records nothing.
+    private final java.util.concurrent.atomic.AtomicBoolean recorded =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    boolean claimRecord() {
+      return recorded.compareAndSet(false, true);
+    }
 
     CallState(ServerCall<?, ?> call, CallFacts facts, Metadata headers) {
       this.facts = facts;
@@ -244,6 +254,13 @@ public final class AuditServerInterceptor implements SecurityLayer {
       }
       closed = true;
       state.closed = true;
+      if (!state.claimRecord()) {
+        // Already recorded (the client cancelled first): one event per call.
+        heldHeaders = null;
+        heldMessage = null;
+        super.close(status, trailers);
+        return;
+      }
       AuditEvent event = state.event(AuditEvent.Type.CALL, status);
       if (dispatcher.deliver(
           event, () -> state.event(AuditEvent.Type.CALL, unavailable(state.facts)))) {
@@ -312,8 +329,10 @@ public final class AuditServerInterceptor implements SecurityLayer {
       try {
         super.onComplete();
       } finally {
-        if (state.threw && !state.closed) {
-          // grpc-java closed the stream itself with UNKNOWN ("Application error processing RPC").
+        if (!state.closed && state.claimRecord()) {
+          // Completed without a close through us: grpc-java closed the stream itself with
+          // UNKNOWN ("Application error processing RPC"), e.g. a request that did not parse on a
+          // service that is not wrapped, or a listener that threw.
           dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));
         }
       }
@@ -324,9 +343,9 @@ public final class AuditServerInterceptor implements SecurityLayer {
       try {
         super.onCancel();
       } finally {
-        if (state.closed) {
-          // Closed through us and recorded with the status we sent; the transport then failed to
-          // deliver it. One event per call: the close already made it.
+        if (state.closed || !state.claimRecord()) {
+          // Closed through us and recorded with the status we sent (the transport then failed to
+          // deliver it), or recorded by a concurrent close: one event per call.
         } else if (state.threw) {
           // The service threw; the client sees UNKNOWN. Record that, not a client cancel.
           dispatcher.deliverDetached(state.event(AuditEvent.Type.CALL, Status.UNKNOWN));

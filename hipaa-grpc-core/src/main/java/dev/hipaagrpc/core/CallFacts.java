@@ -31,6 +31,8 @@ public final class CallFacts {
   /** The most distinct patients one call records; beyond it, {@link #patientsOmitted()} counts. */
   public static final int MAX_PATIENTS = 64;
 
+  private static final int MAX_OMITTED_TRACKED = 4096;
+
   private static final Pattern FAILURE_CODE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
 
   private final String correlationId;
@@ -45,6 +47,9 @@ public final class CallFacts {
   // Patients touched: insertion-ordered, bounded; guarded by this.
   private final LinkedHashSet<String> patients = new LinkedHashSet<>();
   private int patientsOmitted;
+  private final java.util.HashSet<String> omitted = new java.util.HashSet<>();
+  private volatile boolean inStack;
+  private volatile java.util.function.@Nullable Consumer<Object> responseInspector;
   private final AtomicInteger maskedFields = new AtomicInteger();
   private final AtomicBoolean auditClaimed = new AtomicBoolean();
 
@@ -250,8 +255,47 @@ public final class CallFacts {
     }
     if (patients.size() < MAX_PATIENTS) {
       patients.add(patientId);
+    } else if (omitted.size() < MAX_OMITTED_TRACKED) {
+      if (omitted.add(patientId)) {
+        patientsOmitted++;
+      }
     } else {
-      patientsOmitted++;
+      patientsOmitted++; // past the tracking bound, an upper estimate
+    }
+  }
+
+  /**
+   * Whether this call runs through a {@link SecurityStack}: the stack then shows every response
+   * message, before any layer changes it, to the function given to {@link #inspectResponses}.
+   */
+  public boolean inSecurityStack() {
+    return inStack;
+  }
+
+  void markInSecurityStack() {
+    inStack = true;
+  }
+
+  /**
+   * Registers the function that sees every response message of this call as the service sent it,
+   * innermost, before masking or any other layer changes it (for example authorization recording
+   * the patients a response names). Only calls running through a {@link SecurityStack} have such a
+   * tap ({@link #inSecurityStack()}); one function per call.
+   *
+   * @throws IllegalStateException if a function is already registered
+   */
+  public synchronized void inspectResponses(java.util.function.Consumer<Object> inspector) {
+    requireNonNull(inspector, "inspector");
+    if (responseInspector != null) {
+      throw new IllegalStateException("a response inspector is already registered for this call");
+    }
+    responseInspector = inspector;
+  }
+
+  void responseSent(Object message) {
+    java.util.function.Consumer<Object> inspector = responseInspector;
+    if (inspector != null) {
+      inspector.accept(message);
     }
   }
 

@@ -7,7 +7,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +44,7 @@ final class CallGuard implements ServerInterceptor {
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     CallFacts facts = CallFacts.of(io.grpc.Context.current());
+    facts.markInSecurityStack();
     ClosingCall<ReqT, RespT> guarded = new ClosingCall<>(call);
     ServerCall.Listener<ReqT> delegate;
     try {
@@ -56,23 +56,54 @@ final class CallGuard implements ServerInterceptor {
     return new GuardListener<>(delegate, guarded, facts);
   }
 
-  /** Remembers whether the call was closed, so that the guard never closes it twice. */
+  /**
+   * Remembers whether the call was closed, so that the guard never closes it twice, and serializes
+   * the guard's close (on the listener's thread) with the service's use of the call (on its own):
+   * ServerCall is not thread-safe. After a close, sends are dropped.
+   */
   static final class ClosingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private boolean closed; // guarded by this
 
     ClosingCall(ServerCall<ReqT, RespT> delegate) {
       super(delegate);
     }
 
     @Override
-    public void close(Status status, Metadata trailers) {
-      if (closed.compareAndSet(false, true)) {
+    public synchronized void close(Status status, Metadata trailers) {
+      if (!closed) {
+        closed = true;
         super.close(status, trailers);
       }
     }
 
-    boolean isClosed() {
-      return closed.get();
+    @Override
+    public synchronized void sendHeaders(Metadata headers) {
+      if (!closed) {
+        super.sendHeaders(headers);
+      }
+    }
+
+    @Override
+    public synchronized void sendMessage(RespT message) {
+      if (!closed) {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public synchronized void request(int numMessages) {
+      if (!closed) {
+        super.request(numMessages);
+      }
+    }
+
+    @Override
+    public synchronized boolean isReady() {
+      return !closed && super.isReady();
+    }
+
+    synchronized boolean isClosed() {
+      return closed;
     }
 
     void refuse(Status.Code code, String fixed, CallFacts facts) {

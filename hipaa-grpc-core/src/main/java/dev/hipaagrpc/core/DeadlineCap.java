@@ -26,6 +26,20 @@ final class DeadlineCap implements SecurityLayer {
 
   static final String DESCRIPTION = "Deadline exceeded";
 
+  /**
+   * Closes capped calls off the timer thread: a close goes through audit, which may wait for its
+   * record (durable mode, a full queue), and must not delay every other call's cap.
+   */
+  private static final class Closer {
+    static final java.util.concurrent.ExecutorService INSTANCE =
+        java.util.concurrent.Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "hipaagrpc-deadline-cap-close");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
   private static final class SharedTimer {
     static final ScheduledExecutorService INSTANCE = create();
 
@@ -76,7 +90,7 @@ final class DeadlineCap implements SecurityLayer {
     capped.addListener(
         c -> {
           if (c.cancellationCause() instanceof TimeoutException) {
-            cappedCall.closeOnCap();
+            Closer.INSTANCE.execute(cappedCall::closeOnCap);
           }
         },
         Runnable::run);

@@ -57,6 +57,10 @@ final class GuardedMarshaller<T> implements MethodDescriptor.Marshaller<T> {
       }
     } catch (IOException e) {
       return (T) Marker.MALFORMED;
+    } catch (RuntimeException e) {
+      // grpc's size-enforcing stream throws StatusRuntimeException(RESOURCE_EXHAUSTED) on a
+      // decompressed message over the transport's limit.
+      return (T) Marker.TOO_LARGE;
     }
     try {
       T parsed = delegate.parse(in);

@@ -162,12 +162,11 @@ public final class SecurityStack {
    * Installs the stack on a server builder: a server-wide interceptor that runs the stack for every
    * call not already running it through a {@linkplain #wrap wrapped} service, and a fallback
    * handler registry that authenticates, audits and answers {@code UNIMPLEMENTED} to unknown
-   * methods. It replaces any fallback registry set before. Interceptors added to the builder after
-   * this call run outside the stack. Those added before run inside it, next to the service, for
-   * services that are not wrapped; for {@linkplain #wrap wrapped} services every interceptor on the
-   * builder runs outside the stack, and its listener may see, in {@code onMessage}, a marker object
-   * that is not of the request type where a request did not parse (the stack refuses that call
-   * right after): such an interceptor must not cast request messages to their concrete type.
+   * methods. It replaces any fallback registry set before. Interceptors added to the builder before
+   * this call run inside the stack, next to the service; those added after run outside it, and for
+   * {@linkplain #wrap wrapped} services their listeners may see, in {@code onMessage}, a marker
+   * object that is not of the request type where a request did not parse (the stack refuses that
+   * call right after): such an interceptor must not cast request messages to their concrete type.
    *
    * @throws IllegalStateException if a stack was already applied to this builder
    */
@@ -239,6 +238,8 @@ public final class SecurityStack {
       // Still turn every transport-level exit into a proper close, right after correlation.
       chain.add(1, CallGuard.INSTANCE);
     }
+    // Innermost: layers that must see responses as the service sent them (before masking).
+    chain.add(ResponseTap.INSTANCE);
     return chain.toArray(new ServerInterceptor[0]);
   }
 
@@ -265,19 +266,31 @@ public final class SecurityStack {
                 new GuardedMarshaller<>(md.getRequestMarshaller(), maxRequestMessageBytes),
                 md.getResponseMarshaller())
             .build();
+    ServerCallHandler<ReqT, RespT> service = method.getServerCallHandler();
+    ServerCallHandler<ReqT, RespT> chained = chain(chainFor(md.getFullMethodName()), service);
     return ServerMethodDefinition.create(
-        guarded, chain(chainFor(md.getFullMethodName()), method.getServerCallHandler()));
+        guarded,
+        (call, headers) -> {
+          // Applied to the server, the stack already ran outside (and inside every interceptor
+          // added to the builder before it): run it once.
+          CallFacts facts = CallFacts.current();
+          return facts != null && facts.inSecurityStack()
+              ? service.startCall(call, headers)
+              : chained.startCall(call, headers);
+        });
   }
 
-  /** Runs the stack for calls of services that were not wrapped. */
+  /**
+   * Runs the stack for every call, wrapped services included (their handler then skips it), so that
+   * interceptors added to the builder before {@link #applyTo} sit inside the stack.
+   */
   private final class ServerWide implements ServerInterceptor {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
       MethodDescriptor<ReqT, RespT> md = call.getMethodDescriptor();
-      if (md.getRequestMarshaller() instanceof GuardedMarshaller
-          || md.getRequestMarshaller() instanceof UnknownMethodRegistry.RawMarshaller) {
-        return next.startCall(call, headers); // the stack runs inside the wrapped handler
+      if (md.getRequestMarshaller() instanceof UnknownMethodRegistry.RawMarshaller) {
+        return next.startCall(call, headers); // the unknown-method handler runs its own chain
       }
       return chain(chainFor(md.getFullMethodName()), next).startCall(call, headers);
     }

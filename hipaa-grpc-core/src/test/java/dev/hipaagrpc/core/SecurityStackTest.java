@@ -355,6 +355,93 @@ class SecurityStackTest {
   }
 
   @Test
+  void inspectResponses_seesTheResponseBeforeMasking() throws Exception {
+    List<String> inspected = new CopyOnWriteArrayList<>();
+    SecurityLayer authz =
+        SecurityLayer.of(
+            Slot.AUTHORIZATION,
+            new ServerInterceptor() {
+              @Override
+              public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+                  ServerCall<ReqT, RespT> call,
+                  Metadata headers,
+                  ServerCallHandler<ReqT, RespT> next) {
+                CallFacts facts = CallFacts.current();
+                assertThat(facts.inSecurityStack()).isTrue();
+                facts.inspectResponses(m -> inspected.add(((StringValue) m).getValue()));
+                return next.startCall(call, headers);
+              }
+            },
+            "inspecting authz");
+    SecurityLayer masking =
+        SecurityLayer.of(
+            Slot.MASKING,
+            new ServerInterceptor() {
+              @Override
+              public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+                  ServerCall<ReqT, RespT> call,
+                  Metadata headers,
+                  ServerCallHandler<ReqT, RespT> next) {
+                return next.startCall(
+                    new SimpleForwardingServerCall<ReqT, RespT>(call) {
+                      @Override
+                      @SuppressWarnings("unchecked")
+                      public void sendMessage(RespT message) {
+                        super.sendMessage((RespT) StringValue.of("****"));
+                      }
+                    },
+                    headers);
+              }
+            },
+            "masking");
+    SecurityStack stack =
+        SecurityStack.newBuilder()
+            .audit(recordingAudit())
+            .transportGuard(recording(Slot.TRANSPORT_GUARD))
+            .authentication(recording(Slot.AUTHENTICATION))
+            .authorization(authz)
+            .masking(masking)
+            .build();
+    ManagedChannel channel = start(stack, true, stack.wrap(echo()));
+    assertThat(call(channel, "MRN-1").getValue()).isEqualTo("****");
+    assertThat(inspected).containsExactly("MRN-1");
+  }
+
+  @Test
+  void applyToAndWrap_builderInterceptorAddedBefore_runsInsideTheStackAndNeverSeesAMarker()
+      throws Exception {
+    List<String> innerSaw = new CopyOnWriteArrayList<>();
+    SecurityStack stack = fullStackOutOfOrder().build();
+    String name = InProcessServerBuilder.generateName();
+    InProcessServerBuilder b = InProcessServerBuilder.forName(name).directExecutor();
+    b.intercept(
+        new ServerInterceptor() {
+          @Override
+          public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+              ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+            innerSaw.add("facts=" + (CallFacts.current() != null));
+            return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<
+                ReqT>(next.startCall(call, headers)) {
+              @Override
+              public void onMessage(ReqT message) {
+                innerSaw.add(message.getClass().getSimpleName());
+                super.onMessage(message);
+              }
+            };
+          }
+        });
+    stack.applyTo(b);
+    servers.add(b.addService(stack.wrap(echo())).build().start());
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    channels.add(channel);
+    Status status = rawCall(channel, new byte[] {0x0a, 0x05, 'a'});
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    call(channel, "x");
+    assertThat(innerSaw).containsExactly("facts=true", "facts=true", "StringValue");
+    assertThat(seen).containsExactlyElementsOf(concatService(CANONICAL.subList(0, 8), CANONICAL));
+  }
+
+  @Test
   void deadlineCap_closesThroughAudit() throws Exception {
     SecurityStack stack = fullStackOutOfOrder().maxCallDuration(Duration.ofMillis(200)).build();
     String name = InProcessServerBuilder.generateName();
@@ -497,6 +584,13 @@ class SecurityStackTest {
     assertThat(summary)
         .containsSubsequence(
             "correlation[", "audit[", "deadline_cap[", "transport_guard[", "masking[");
+  }
+
+  /** The layers seen for a refused call (no service), then for a served call. */
+  private static List<String> concatService(List<String> refused, List<String> served) {
+    List<String> out = new ArrayList<>(refused);
+    out.addAll(served);
+    return out;
   }
 
   private void set(SecurityStack.Builder b, Slot s) {

@@ -277,7 +277,13 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
     boolean breakGlass = decision.outcome() == AccessDecision.Outcome.BREAK_GLASS;
     ServerCall<ReqT, RespT> out = call;
     if (namesPatients(call.getMethodDescriptor())) {
-      out = new PatientRecordingCall<>(call, facts);
+      if (facts.inSecurityStack()) {
+        // The stack shows responses innermost, before masking changes the patient fields.
+        facts.inspectResponses(message -> ResponsePatients.collect(message, facts));
+      } else {
+        // Alone (no masking inside us): read the responses as they pass.
+        out = new PatientRecordingCall<>(call, facts);
+      }
     }
     if (!method.checksMessages()) {
       if (breakGlass) {

@@ -333,7 +333,7 @@ class AuthorizationServerInterceptorTest {
     server.principal.set(user("u1", "nurse").addScopes(List.of("user/Patient.s")).build());
     assertThat(server.observations().find(record("p-1")).getPatientsCount()).isEqualTo(3);
     assertThat(server.lastFacts.get().patientIds())
-        .containsExactly("p-1", "p-a", "p-b", "p-c", "p-d");
+        .containsExactly("p-1", "p-a", "p-b", "p-c", "p-d", "p-e", "p-f", "p-g");
   }
 
   @Test

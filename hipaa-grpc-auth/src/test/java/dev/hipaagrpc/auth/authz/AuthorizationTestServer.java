@@ -184,7 +184,20 @@ public final class AuthorizationTestServer implements AutoCloseable {
                 .setPatientId(id)
                 .setDisplay("x"));
       }
-      list.setPrimary(dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder().setPatientId("p-d"));
+      dev.hipaagrpc.auth.authz.testing.PatientRef deep =
+          dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder().setPatientId("p-f").build();
+      list.setPrimary(
+          dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder()
+              .setPatientId("p-d")
+              .addRelated(
+                  dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder()
+                      .setPatientId("p-e")
+                      .addRelated(deep))
+              .putByRole(
+                  "guardian",
+                  dev.hipaagrpc.auth.authz.testing.PatientRef.newBuilder()
+                      .setPatientId("p-g")
+                      .build()));
       out.onNext(list.build());
       out.onCompleted();
     }
