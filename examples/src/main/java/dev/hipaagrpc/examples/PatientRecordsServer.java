@@ -198,15 +198,15 @@ final class PatientRecordsServer implements Closeable {
             MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build());
     HardenedServerDefaults.create().applyTo(builder); // transport limits only
     // The stack runs for every call of every service, once; unknown methods are answered after
-    // authentication and audited. The records service is wrapped for guarded request parsing.
+    // authentication and audited. Every service is wrapped for guarded request parsing.
     stack.applyTo(builder);
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         builder
             .addService(stack.wrap(definition))
-            .addService(health.getHealthService())
+            .addService(stack.wrap(health.getHealthService()))
             // Reflection is refused by the default-deny policy: no rule allows it here.
-            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(stack.wrap(ProtoReflectionServiceV1.newInstance()))
             .build()
             .start();
     return new PatientRecordsServer(server, keys, dispatcher, scheduler, expiryMonitor);
