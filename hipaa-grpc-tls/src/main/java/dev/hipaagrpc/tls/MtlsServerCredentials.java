@@ -3,7 +3,6 @@ package dev.hipaagrpc.tls;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ServerCredentials;
-import io.grpc.netty.NettySslContextServerCredentials;
 import io.netty.handler.ssl.ClientAuth;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -169,7 +168,7 @@ public final class MtlsServerCredentials {
           noClientAuth
               ? ClientAuth.NONE
               : optionalClientAuth ? ClientAuth.OPTIONAL : ClientAuth.REQUIRE;
-      return NettySslContextServerCredentials.create(
+      return QuietTlsNegotiator.credentials(
           SslContexts.server(
               id,
               trust,
