@@ -83,29 +83,37 @@ class TrustChangeBindsSessionsTest {
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void newConnection_caRemovedAfterResumableHandshake_refused(String protocol)
       throws InterruptedException {
-    startServer(protocol);
-    ChannelCredentials creds = clientCreds();
-    assertThat(callOnNewChannel(creds)).isEqualTo("hello");
-    assertThat(callOnNewChannel(creds)).isEqualTo("hello");
-
-    removeClientCa();
-
-    assertThatThrownBy(() -> callOnNewChannel(creds))
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertNewConnectionRefusedAfter(protocol, this::removeClientCa);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void newConnection_clientRevokedAfterResumableHandshake_refused(String protocol)
       throws InterruptedException {
+    assertNewConnectionRefusedAfter(protocol, this::revokeClient);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void liveConnection_caRemoved_nextCallRefused(String protocol) throws InterruptedException {
+    assertLiveConnectionRefusedAfter(protocol, this::removeClientCa);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void liveConnection_clientRevoked_nextCallRefused(String protocol) throws InterruptedException {
+    assertLiveConnectionRefusedAfter(protocol, this::revokeClient);
+  }
+
+  /** Two connections (the second resumable from the first's session), a change, a third. */
+  private void assertNewConnectionRefusedAfter(String protocol, Runnable change)
+      throws InterruptedException {
     startServer(protocol);
     ChannelCredentials creds = clientCreds();
     assertThat(callOnNewChannel(creds)).isEqualTo("hello");
     assertThat(callOnNewChannel(creds)).isEqualTo("hello");
 
-    revokeClient();
+    change.run();
 
     assertThatThrownBy(() -> callOnNewChannel(creds))
         .isInstanceOfSatisfying(
@@ -113,42 +121,22 @@ class TrustChangeBindsSessionsTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void liveConnection_caRemoved_nextCallRefused(String protocol) throws InterruptedException {
+  /** One connection, a call, a change, then every later call on it is refused. */
+  private void assertLiveConnectionRefusedAfter(String protocol, Runnable change)
+      throws InterruptedException {
     startServer(protocol);
     ManagedChannel channel = TlsEcho.channel(server, clientCreds());
     try {
       assertThat(Echo.call(channel, "hello")).isEqualTo("hello");
 
-      removeClientCa();
+      change.run();
 
-      assertThatThrownBy(() -> Echo.call(channel, "hello"))
-          .isInstanceOfSatisfying(
-              StatusRuntimeException.class,
-              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
-    } finally {
-      TlsEcho.shutdown(channel);
-    }
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
-  void liveConnection_clientRevoked_nextCallRefused(String protocol) throws InterruptedException {
-    startServer(protocol);
-    ManagedChannel channel = TlsEcho.channel(server, clientCreds());
-    try {
-      assertThat(Echo.call(channel, "hello")).isEqualTo("hello");
-
-      revokeClient();
-
-      assertThatThrownBy(() -> Echo.call(channel, "hello"))
-          .isInstanceOfSatisfying(
-              StatusRuntimeException.class,
-              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
-      // Unchanged trust costs nothing more and keeps refusing.
-      assertThatThrownBy(() -> Echo.call(channel, "again"))
-          .isInstanceOf(StatusRuntimeException.class);
+      for (String message : List.of("hello", "again")) {
+        assertThatThrownBy(() -> Echo.call(channel, message))
+            .isInstanceOfSatisfying(
+                StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+      }
     } finally {
       TlsEcho.shutdown(channel);
     }
