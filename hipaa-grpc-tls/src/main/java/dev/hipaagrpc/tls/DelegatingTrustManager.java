@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -128,7 +129,29 @@ final class DelegatingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
+    long generation = material.current().generation();
     delegate().checkClientTrusted(chain, authType, engine);
+    SSLSession handshake = engine.getHandshakeSession();
+    if (handshake != null) {
+      // A resumed session (stateful or a stateless ticket, TLS 1.2 or 1.3) skips this check and
+      // the JDK hands out a fresh ticket on every resumption, so a session with a client
+      // certificate could outlive any trust change. Such sessions are therefore never resumable:
+      // every connection gets a full handshake against the current trust and CRLs. The mark lets
+      // the transport guard re-check live connections when the trust changes.
+      handshake.putValue(
+          SessionTrust.KEY, new SessionTrust(this, chain.clone(), authType, generation));
+      handshake.invalidate();
+    }
+  }
+
+  /** The trust material's generation now. */
+  long generation() {
+    return material.current().generation();
+  }
+
+  /** Re-validates a client chain against the current trust and CRLs (no engine: no session). */
+  void recheckClient(X509Certificate[] chain, String authType) throws CertificateException {
+    delegate().checkClientTrusted(chain, authType);
   }
 
   // ---- client side: validating server certificates

@@ -3,7 +3,6 @@ package dev.hipaagrpc.tls;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ServerCredentials;
-import io.grpc.netty.NettySslContextServerCredentials;
 import io.netty.handler.ssl.ClientAuth;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -21,10 +20,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Defaults: profile {@link TlsProfile#NIST_SP_800_52R2}; TLS 1.3 and 1.2 only; ALPN {@code h2}
  * only; client certificate REQUIRED; revocation checked against the trust material's CRLs when it
- * has any (every certificate of the client's chain; unknown status fails); OCSP off; TLS session
- * lifetime 300 seconds. The JDK's TLS implementation is used ({@code SslProvider.JDK}), through
- * grpc-netty (unshaded); use the result with {@code Grpc.newServerBuilderForPort} or {@code
- * NettyServerBuilder.forPort(port, creds)}.
+ * has any (every certificate of the client's chain; unknown status fails); OCSP off; sessions with
+ * a client certificate are never resumable (every connection is validated against the current trust
+ * and CRLs; see {@link TransportGuardServerInterceptor} for live connections), other sessions live
+ * 300 seconds; a refused handshake is logged in at most one short line per minute. The JDK's TLS
+ * implementation is used ({@code SslProvider.JDK}), through grpc-netty (unshaded); use the result
+ * with {@code Grpc.newServerBuilderForPort} or {@code NettyServerBuilder.forPort(port, creds)}.
  *
  * <p>Key and trust material is read on every handshake from the {@link IdentityMaterial} and {@link
  * TrustMaterial} objects, so rotating them (for example with {@link IdentityMaterial#reloadEvery})
@@ -169,7 +170,7 @@ public final class MtlsServerCredentials {
           noClientAuth
               ? ClientAuth.NONE
               : optionalClientAuth ? ClientAuth.OPTIONAL : ClientAuth.REQUIRE;
-      return NettySslContextServerCredentials.create(
+      return QuietTlsNegotiator.credentials(
           SslContexts.server(
               id,
               trust,

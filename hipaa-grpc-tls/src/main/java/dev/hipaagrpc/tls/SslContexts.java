@@ -26,7 +26,10 @@ final class SslContexts {
 
   private static final Logger logger = LoggerFactory.getLogger(SslContexts.class);
 
-  /** Resumed sessions skip certificate checks: keep the window short after a revocation. */
+  /**
+   * Lifetime of resumable sessions. Server sessions with a client certificate are never resumable
+   * (see DelegatingTrustManager); this bounds the others and the client's cache.
+   */
   static final long SESSION_TIMEOUT_SECONDS = 300;
 
   // SSLParameters.setNamedGroups(String[]) exists from JDK 20; we compile for 17.

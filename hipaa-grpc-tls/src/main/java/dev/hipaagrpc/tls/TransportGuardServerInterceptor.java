@@ -32,6 +32,15 @@ import org.slf4j.LoggerFactory;
  * client certificate gets {@link CallFacts#peer(PeerIdentity)}: the SPIFFE ID, DNS SANs and SHA-256
  * of the <em>leaf</em> certificate (computed once per TLS session and cached in it).
  *
+ * <p>Trust changes bind live connections: on a connection whose client certificate was validated by
+ * {@link MtlsServerCredentials}, the first call after a change of the server's {@link
+ * TrustMaterial} (a CA removed, a new CRL) re-validates the client's chain against the current
+ * anchors and CRLs, once per connection and change; if it no longer validates, that call and every
+ * later one on the connection is refused with {@code UNAUTHENTICATED}, the fixed description {@code
+ * "Client certificate no longer trusted (correlation id: <id>)"} and the failure code {@value
+ * #UNTRUSTED_PEER_CODE}. Calls while the trust is unchanged cost one volatile read. Connections
+ * from credentials not built by {@link MtlsServerCredentials} are not re-checked.
+ *
  * <p>Place it right after audit in the canonical order ({@code correlation -> audit -> transport
  * guard -> authentication -> ...}); it also works alone. The in-process transport has no TLS and is
  * refused unless {@link Builder#allowInProcessTransport()} is set (for tests).
@@ -43,14 +52,22 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
   /** The failure code recorded in {@link CallFacts#authenticationFailure()}. */
   public static final String FAILURE_CODE = "insecure_transport";
 
+  /**
+   * The failure code recorded when the connection's client certificate was trusted at its handshake
+   * but is not under the current trust material (CA removed, certificate revoked).
+   */
+  public static final String UNTRUSTED_PEER_CODE = "peer_no_longer_trusted";
+
   private static final Logger logger =
       LoggerFactory.getLogger(TransportGuardServerInterceptor.class);
   private static final String PEER_KEY = "dev.hipaagrpc.tls.PeerIdentity";
   private static final Object NO_PEER = new Object();
   private static final String REFUSED = "Transport security required";
+  private static final String UNTRUSTED = "Client certificate no longer trusted";
 
   private final boolean allowInProcess;
   private final AtomicBoolean warned = new AtomicBoolean();
+  private final LogLimiter untrustedLog = LogLimiter.perMinute();
 
   private TransportGuardServerInterceptor(boolean allowInProcess) {
     this.allowInProcess = allowInProcess;
@@ -94,6 +111,9 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
           || !TlsProfile.PROTOCOLS.contains(session.getProtocol())
           || !TlsProfile.isApprovedSuite(session.getCipherSuite())) {
         return refuse(call, facts);
+      }
+      if (session.getValue(SessionTrust.KEY) instanceof SessionTrust st && !st.trustedNow()) {
+        return refuseUntrusted(call, facts, st);
       }
       PeerIdentity peer = peerOf(session);
       if (peer != null) {
@@ -141,6 +161,24 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
           facts.correlationId());
     }
     return Refusals.refuse(call, Status.Code.UNAUTHENTICATED, REFUSED, facts);
+  }
+
+  private <ReqT, RespT> ServerCall.Listener<ReqT> refuseUntrusted(
+      ServerCall<ReqT, RespT> call, CallFacts facts, SessionTrust session) {
+    facts.authenticationFailure(UNTRUSTED_PEER_CODE);
+    if (untrustedLog.tryAcquire()) {
+      logger.warn(
+          "Refused a call on a connection whose client certificate (sha256 {}) is no longer"
+              + " trusted after a trust or revocation change (correlation id: {}); further"
+              + " refusals within a minute are logged at DEBUG",
+          session.leafSha256Hex(),
+          facts.correlationId());
+    } else {
+      logger.debug(
+          "Refused a call from a no longer trusted client certificate (correlation id: {})",
+          facts.correlationId());
+    }
+    return Refusals.refuse(call, Status.Code.UNAUTHENTICATED, UNTRUSTED, facts);
   }
 
   /** Configures a {@link TransportGuardServerInterceptor}. Not thread-safe. */

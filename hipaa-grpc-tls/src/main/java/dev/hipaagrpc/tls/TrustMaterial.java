@@ -35,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>File-backed material reloads like {@link IdentityMaterial}: {@link #reloadEvery} on your
  * executor, or {@link #reload()}; invalid replacements are refused, logged and reported, and the
- * current material kept. New handshakes use the new material; established connections are not
- * re-validated.
+ * current material kept. New handshakes use the new material (client-authenticated server sessions
+ * are never resumed, so no connection skips it); established connections are re-checked on their
+ * next call by {@link TransportGuardServerInterceptor}.
  *
  * <p>Thread-safe.
  */

@@ -1,0 +1,115 @@
+package dev.hipaagrpc.tls;
+
+import io.grpc.ServerCredentials;
+import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.grpc.netty.InternalNettyServerCredentials;
+import io.grpc.netty.InternalProtocolNegotiator;
+import io.grpc.netty.InternalProtocolNegotiators;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AsciiString;
+import java.net.SocketAddress;
+import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * grpc-netty's server TLS negotiation, plus a handler at the end of each connection's pipeline that
+ * turns a refused handshake into at most one short, rate-limited log line.
+ *
+ * <p>Why: when a peer completes its side of a TLS 1.3 handshake and closes at once (as scanners
+ * do), grpc's buffering handler has already left the pipeline by the time the JDK's delegated task
+ * reports the refusal (no or an untrusted client certificate), so the {@code SSLException} reaches
+ * Netty's pipeline tail, which logs it with a full stack trace: an unauthenticated peer could fill
+ * the disk. Only exceptions caused by an {@link SSLException} are absorbed; anything else still
+ * reaches Netty's tail and is logged as before.
+ */
+final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
+
+  private static final Logger logger = LoggerFactory.getLogger(QuietTlsNegotiator.class);
+  private static final int MAX_REASON_CHARS = 120;
+
+  private final InternalProtocolNegotiator.ProtocolNegotiator tls;
+  private final LogLimiter limiter = LogLimiter.perMinute();
+
+  private QuietTlsNegotiator(SslContext context) {
+    this.tls = InternalProtocolNegotiators.serverTls(context);
+  }
+
+  static ServerCredentials credentials(SslContext context) {
+    return InternalNettyServerCredentials.create(new QuietTlsNegotiator(context));
+  }
+
+  @Override
+  public AsciiString scheme() {
+    return tls.scheme();
+  }
+
+  @Override
+  public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+    ChannelHandler negotiation = tls.newHandler(grpcHandler);
+    return new ChannelHandlerAdapter() {
+      @Override
+      public void handlerAdded(ChannelHandlerContext ctx) {
+        // Added last now, it stays last: grpc's handlers replace one another in front of it.
+        ctx.pipeline().addLast(new RefusedHandshakeTail());
+        ctx.pipeline().replace(this, null, negotiation);
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    tls.close();
+  }
+
+  /** The last handler of the pipeline: absorbs TLS failures nobody before it handled. */
+  private final class RefusedHandshakeTail extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      SSLException tlsFailure = sslCause(cause);
+      if (tlsFailure == null) {
+        ctx.fireExceptionCaught(cause);
+        return;
+      }
+      var unused = ctx.close();
+      if (limiter.tryAcquire()) {
+        SocketAddress remote = ctx.channel().remoteAddress();
+        logger.warn(
+            "Refused a TLS connection from {}: {}; further refusals within a minute are logged"
+                + " at DEBUG",
+            remote,
+            reason(tlsFailure));
+      } else if (logger.isDebugEnabled()) {
+        logger.debug(
+            "Refused a TLS connection from {}: {}",
+            ctx.channel().remoteAddress(),
+            reason(tlsFailure));
+      }
+    }
+  }
+
+  private static @Nullable SSLException sslCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SSLException e) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** The exception's type and message (peer-chosen text: cut short, control characters out). */
+  private static String reason(SSLException e) {
+    String m = String.valueOf(e.getMessage());
+    StringBuilder b = new StringBuilder(e.getClass().getSimpleName()).append(' ');
+    for (int i = 0; i < m.length() && i < MAX_REASON_CHARS; i++) {
+      char ch = m.charAt(i);
+      b.append(Character.isISOControl(ch) ? '?' : ch);
+    }
+    return b.toString();
+  }
+}
