@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -257,10 +258,15 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (it.hasNext()) {
       throw invalidRequest("multiple_credentials");
     }
+    // RFC 6750 section 2.1: "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110).
     if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw invalidRequest("unsupported_scheme");
     }
-    return value.substring(7);
+    int start = 7;
+    while (start < value.length() && value.charAt(start) == ' ') {
+      start++;
+    }
+    return value.substring(start);
   }
 
   private JwtVerified verifyToken(String token, ServerCall<?, ?> call, CallFacts facts)
@@ -268,14 +274,24 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (token.length() > maxTokenBytes) {
       throw CredentialFailure.invalidToken("token_too_large");
     }
-    if (!isJwsAlphabet(token)) {
+    int lastDot = canonicalCompactJwsSignatureStart(token);
+    if (lastDot < 0) {
       throw CredentialFailure.invalidToken("malformed_token");
     }
     JwtVerifier jwt = requireNonNull(verifier);
-    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token);
+    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token, lastDot);
     long now = clock.millis();
     JwtVerified v = cache.get(key);
-    if (v != null) {
+    if (v != null
+        && !SignatureForm.same(
+            v.algorithm,
+            v.key,
+            v.canonicalSignature,
+            Base64.getUrlDecoder().decode(token.substring(lastDot + 1)))) {
+      // Same signing input, another signature: a forgery or a fresh signature by the issuer.
+      // Verify from scratch, and leave the entry alone (a forgery must not evict it).
+      v = jwt.verify(token);
+    } else if (v != null) {
       if (now > v.expiresAtMillis + v.skewMillis) {
         cache.remove(key);
         throw CredentialFailure.invalidToken("expired_token");
@@ -287,7 +303,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       }
     }
     if (v == null) {
-      v = jwt.verify(token, key);
+      v = jwt.verify(token);
       cache.put(key, v, now);
       rolesWatch.observe(v.issuer, v.principal);
     }
@@ -309,22 +325,22 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return v;
   }
 
-  /** Only base64url characters and exactly two dots: rejects everything else before decoding. */
-  private static boolean isJwsAlphabet(String token) {
-    int dots = 0;
-    for (int i = 0, n = token.length(); i < n; i++) {
-      char c = token.charAt(i);
-      if (c == '.') {
-        dots++;
-      } else if (!((c >= 'A' && c <= 'Z')
-          || (c >= 'a' && c <= 'z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_')) {
-        return false;
-      }
+  /**
+   * Checks that {@code token} is three canonical base64url segments (see {@link
+   * JwtJson#isCanonicalBase64Url}) joined by two dots, before anything is decoded or cached, and
+   * returns the index of the second dot, or -1 when it is not.
+   */
+  private static int canonicalCompactJwsSignatureStart(String token) {
+    int dot1 = token.indexOf('.');
+    int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot2 < 0
+        || token.indexOf('.', dot2 + 1) >= 0
+        || !JwtJson.isCanonicalBase64Url(token, 0, dot1)
+        || !JwtJson.isCanonicalBase64Url(token, dot1 + 1, dot2)
+        || !JwtJson.isCanonicalBase64Url(token, dot2 + 1, token.length())) {
+      return -1;
     }
-    return dots == 2;
+    return dot2;
   }
 
   private static CredentialFailure invalidRequest(String code) {
