@@ -41,15 +41,23 @@ import org.slf4j.LoggerFactory;
  * {@code UNAVAILABLE} when the issuer's keys cannot be fetched), a fixed description carrying only
  * the correlation id, and an RFC 6750 {@code www-authenticate} trailer; the reason is recorded as a
  * fixed code in {@link CallFacts#authenticationFailure(String)} ({@code missing_credentials},
- * {@code invalid_request}, {@code invalid_token}, {@code malformed_token}, {@code token_too_large},
- * {@code expired_token}, {@code revoked_token}, {@code unknown_key}, {@code keys_unavailable},
- * {@code certificate_required}, {@code unknown_peer}, {@code token_not_bound}, {@code
- * token_binding_mismatch}, among others). Tokens, claims and exception messages are never echoed or
- * logged.
+ * {@code unsupported_scheme}, {@code invalid_token}, {@code malformed_token}, {@code
+ * token_too_large}, {@code wrong_issuer}, {@code wrong_audience}, {@code wrong_type}, {@code
+ * wrong_claim_type}, {@code expired_token}, {@code revoked_token}, {@code unknown_key}, {@code
+ * keys_unavailable}, {@code certificate_required}, {@code unknown_peer}, {@code token_not_bound},
+ * {@code token_binding_mismatch}, among others; the site page lists them all). Tokens, claims and
+ * exception messages are never echoed or logged.
  *
- * <p>Verified tokens are cached by a SHA-256 hash of the token (default 10,000 entries), so a
- * repeated token skips parsing and signature verification; expiry, revocation, the key still being
- * published, and certificate binding are checked again on every call.
+ * <p>Accepted: {@code Bearer} (any case) and one or more spaces (RFC 6750), then a compact JWS
+ * whose three segments are canonical base64url and whose header and claims are strict JSON in valid
+ * UTF-8 without duplicate member names; everything else is refused before any signature is checked.
+ *
+ * <p>Verified tokens are cached by a SHA-256 hash of the signing input (default 10,000 entries), so
+ * a repeated token skips parsing and signature verification; a hit must present the cached
+ * signature (either ECDSA form), and expiry, revocation, the key still being published, and
+ * certificate binding are checked again on every call. {@link Principal#credentialFingerprint()} is
+ * the first 128 bits of SHA-256 over the token with an ECDSA signature in its low-S form, so a
+ * token and its high-S twin have one fingerprint.
  *
  * <p>Defaults: {@link Mode#TOKEN_REQUIRED}; tokens up to 8 KiB (checked before any parsing); no
  * revocation list; binding required only for tokens that declare it; system UTC clock.

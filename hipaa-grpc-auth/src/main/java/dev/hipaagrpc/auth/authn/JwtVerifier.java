@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Verifies bearer JWTs for a set of issuers. Everything an attacker controls is checked by this
- * class before jjwt or the JCA sees it: size, alphabet, shape, header JSON, algorithm allow-list,
- * {@code crit}/{@code zip}/{@code enc}/{@code b64}, and the raw signature length. jjwt then checks
- * the signature, {@code iss} (exact), {@code aud} (contains), {@code exp}/{@code nbf} with skew.
- * Thread-safe.
+ * class before jjwt or the JCA sees it: shape, canonical base64url, strict JSON and UTF-8 of header
+ * and payload (no duplicate members), registered claim types, algorithm allow-list, {@code
+ * crit}/{@code zip}/{@code enc}/{@code b64}, and the raw signature length. jjwt then checks, with
+ * the same strict JSON reader, the signature, {@code iss} (exact), {@code aud} (contains), {@code
+ * exp}/{@code nbf} with skew. Thread-safe.
  */
 final class JwtVerifier {
   private static final Logger logger = LoggerFactory.getLogger(JwtVerifier.class);
