@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -273,13 +272,7 @@ class JoseStrictnessTest {
   private static String highS(String es256) {
     byte[] sig = unb64(es256.substring(es256.lastIndexOf('.') + 1));
     BigInteger n = ((ECPublicKey) EC_256.getPublic()).getParams().getOrder();
-    BigInteger s = new BigInteger(1, Arrays.copyOfRange(sig, 32, 64));
-    byte[] other = n.subtract(s).toByteArray();
-    byte[] out = Arrays.copyOf(sig, 64);
-    Arrays.fill(out, 32, 64, (byte) 0);
-    int len = Math.min(other.length, 32);
-    System.arraycopy(other, other.length - len, out, 64 - len, len);
-    return withSignature(es256, out);
+    return withSignature(es256, JwtTestSupport.otherS(sig, n));
   }
 
   @Test

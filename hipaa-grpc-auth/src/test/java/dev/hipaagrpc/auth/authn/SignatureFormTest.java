@@ -27,17 +27,6 @@ class SignatureFormTest {
     return s.verify(sig);
   }
 
-  private static byte[] flipS(byte[] sig, BigInteger n) {
-    int half = sig.length / 2;
-    BigInteger s = new BigInteger(1, Arrays.copyOfRange(sig, half, sig.length));
-    byte[] other = n.subtract(s).toByteArray();
-    byte[] out = Arrays.copyOf(sig, sig.length);
-    Arrays.fill(out, half, sig.length, (byte) 0);
-    int len = Math.min(other.length, half);
-    System.arraycopy(other, other.length - len, out, sig.length - len, len);
-    return out;
-  }
-
   @Test
   void canonical_highAndLowS_sameLowForm() throws Exception {
     for (Object[] c :
@@ -52,7 +41,7 @@ class SignatureFormTest {
       for (int i = 0; i < 20; i++) {
         byte[] msg = ("m" + i).getBytes(StandardCharsets.US_ASCII);
         byte[] sig = sign(kp, jca, msg);
-        byte[] other = flipS(sig, n);
+        byte[] other = JwtTestSupport.otherS(sig, n);
         assertThat(verify(kp, jca, msg, other)).as("the JDK accepts both forms").isTrue();
 
         byte[] a = SignatureForm.canonical(alg, kp.getPublic(), sig);
