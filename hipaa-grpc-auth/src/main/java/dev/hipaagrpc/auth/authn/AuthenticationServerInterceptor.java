@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -40,15 +41,23 @@ import org.slf4j.LoggerFactory;
  * {@code UNAVAILABLE} when the issuer's keys cannot be fetched), a fixed description carrying only
  * the correlation id, and an RFC 6750 {@code www-authenticate} trailer; the reason is recorded as a
  * fixed code in {@link CallFacts#authenticationFailure(String)} ({@code missing_credentials},
- * {@code invalid_request}, {@code invalid_token}, {@code malformed_token}, {@code token_too_large},
- * {@code expired_token}, {@code revoked_token}, {@code unknown_key}, {@code keys_unavailable},
- * {@code certificate_required}, {@code unknown_peer}, {@code token_not_bound}, {@code
- * token_binding_mismatch}, among others). Tokens, claims and exception messages are never echoed or
- * logged.
+ * {@code unsupported_scheme}, {@code invalid_token}, {@code malformed_token}, {@code
+ * token_too_large}, {@code wrong_issuer}, {@code wrong_audience}, {@code wrong_type}, {@code
+ * wrong_claim_type}, {@code expired_token}, {@code revoked_token}, {@code unknown_key}, {@code
+ * keys_unavailable}, {@code certificate_required}, {@code unknown_peer}, {@code token_not_bound},
+ * {@code token_binding_mismatch}, among others; the site page lists them all). Tokens, claims and
+ * exception messages are never echoed or logged.
  *
- * <p>Verified tokens are cached by a SHA-256 hash of the token (default 10,000 entries), so a
- * repeated token skips parsing and signature verification; expiry, revocation, the key still being
- * published, and certificate binding are checked again on every call.
+ * <p>Accepted: {@code Bearer} (any case) and one or more spaces (RFC 6750), then a compact JWS
+ * whose three segments are canonical base64url and whose header and claims are strict JSON in valid
+ * UTF-8 without duplicate member names; everything else is refused before any signature is checked.
+ *
+ * <p>Verified tokens are cached by a SHA-256 hash of the signing input (default 10,000 entries), so
+ * a repeated token skips parsing and signature verification; a hit must present the cached
+ * signature (either ECDSA form), and expiry, revocation, the key still being published, and
+ * certificate binding are checked again on every call. {@link Principal#credentialFingerprint()} is
+ * the first 128 bits of SHA-256 over the token with an ECDSA signature in its low-S form, so a
+ * token and its high-S twin have one fingerprint.
  *
  * <p>Defaults: {@link Mode#TOKEN_REQUIRED}; tokens up to 8 KiB (checked before any parsing); no
  * revocation list; binding required only for tokens that declare it; system UTC clock.
@@ -257,10 +266,15 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (it.hasNext()) {
       throw invalidRequest("multiple_credentials");
     }
+    // RFC 6750 section 2.1: "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110).
     if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw invalidRequest("unsupported_scheme");
     }
-    return value.substring(7);
+    int start = 7;
+    while (start < value.length() && value.charAt(start) == ' ') {
+      start++;
+    }
+    return value.substring(start);
   }
 
   private JwtVerified verifyToken(String token, ServerCall<?, ?> call, CallFacts facts)
@@ -268,14 +282,24 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (token.length() > maxTokenBytes) {
       throw CredentialFailure.invalidToken("token_too_large");
     }
-    if (!isJwsAlphabet(token)) {
+    int lastDot = canonicalCompactJwsSignatureStart(token);
+    if (lastDot < 0) {
       throw CredentialFailure.invalidToken("malformed_token");
     }
     JwtVerifier jwt = requireNonNull(verifier);
-    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token);
+    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token, lastDot);
     long now = clock.millis();
     JwtVerified v = cache.get(key);
-    if (v != null) {
+    if (v != null
+        && !SignatureForm.same(
+            v.algorithm,
+            v.key,
+            v.canonicalSignature,
+            Base64.getUrlDecoder().decode(token.substring(lastDot + 1)))) {
+      // Same signing input, another signature: a forgery or a fresh signature by the issuer.
+      // Verify from scratch, and leave the entry alone (a forgery must not evict it).
+      v = jwt.verify(token);
+    } else if (v != null) {
       if (now > v.expiresAtMillis + v.skewMillis) {
         cache.remove(key);
         throw CredentialFailure.invalidToken("expired_token");
@@ -287,7 +311,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       }
     }
     if (v == null) {
-      v = jwt.verify(token, key);
+      v = jwt.verify(token);
       cache.put(key, v, now);
       rolesWatch.observe(v.issuer, v.principal);
     }
@@ -309,22 +333,22 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return v;
   }
 
-  /** Only base64url characters and exactly two dots: rejects everything else before decoding. */
-  private static boolean isJwsAlphabet(String token) {
-    int dots = 0;
-    for (int i = 0, n = token.length(); i < n; i++) {
-      char c = token.charAt(i);
-      if (c == '.') {
-        dots++;
-      } else if (!((c >= 'A' && c <= 'Z')
-          || (c >= 'a' && c <= 'z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_')) {
-        return false;
-      }
+  /**
+   * Checks that {@code token} is three canonical base64url segments (see {@link
+   * JwtJson#isCanonicalBase64Url}) joined by two dots, before anything is decoded or cached, and
+   * returns the index of the second dot, or -1 when it is not.
+   */
+  private static int canonicalCompactJwsSignatureStart(String token) {
+    int dot1 = token.indexOf('.');
+    int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot2 < 0
+        || token.indexOf('.', dot2 + 1) >= 0
+        || !JwtJson.isCanonicalBase64Url(token, 0, dot1)
+        || !JwtJson.isCanonicalBase64Url(token, dot1 + 1, dot2)
+        || !JwtJson.isCanonicalBase64Url(token, dot2 + 1, token.length())) {
+      return -1;
     }
-    return dots == 2;
+    return dot2;
   }
 
   private static CredentialFailure invalidRequest(String code) {

@@ -10,6 +10,14 @@ import org.jspecify.annotations.Nullable;
 final class JwtVerified {
   final IssuerConfig issuer;
   final Key key;
+  final String algorithm;
+
+  /**
+   * The signature in {@link SignatureForm#canonical canonical} form; a cache hit must present this
+   * signature (in any accepted form) for the cached signing input.
+   */
+  final byte[] canonicalSignature;
+
   final long expiresAtMillis;
   final long notBeforeMillis;
   final long skewMillis;
@@ -20,6 +28,8 @@ final class JwtVerified {
   JwtVerified(
       IssuerConfig issuer,
       Key key,
+      String algorithm,
+      byte[] canonicalSignature,
       long expiresAtMillis,
       long notBeforeMillis,
       @Nullable String tokenId,
@@ -27,6 +37,8 @@ final class JwtVerified {
       Principal principal) {
     this.issuer = issuer;
     this.key = key;
+    this.algorithm = algorithm;
+    this.canonicalSignature = canonicalSignature;
     this.expiresAtMillis = expiresAtMillis;
     this.notBeforeMillis = notBeforeMillis;
     this.skewMillis = issuer.clockSkew().toMillis();

@@ -4,6 +4,7 @@ import dev.hipaagrpc.core.Principal;
 import io.jsonwebtoken.Claims;
 import io.jsonwebtoken.ExpiredJwtException;
 import io.jsonwebtoken.Header;
+import io.jsonwebtoken.InvalidClaimException;
 import io.jsonwebtoken.Jws;
 import io.jsonwebtoken.JwsHeader;
 import io.jsonwebtoken.JwtParser;
@@ -14,8 +15,12 @@ import io.jsonwebtoken.ProtectedHeader;
 import io.jsonwebtoken.lang.NestedCollection;
 import io.jsonwebtoken.security.SecureDigestAlgorithm;
 import io.jsonwebtoken.security.UnsupportedKeyException;
+import java.nio.charset.StandardCharsets;
 import java.security.Key;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -29,10 +34,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Verifies bearer JWTs for a set of issuers. Everything an attacker controls is checked by this
- * class before jjwt or the JCA sees it: size, alphabet, shape, header JSON, algorithm allow-list,
- * {@code crit}/{@code zip}/{@code enc}/{@code b64}, and the raw signature length. jjwt then checks
- * the signature, {@code iss} (exact), {@code aud} (contains), {@code exp}/{@code nbf} with skew.
- * Thread-safe.
+ * class before jjwt or the JCA sees it: shape, canonical base64url, strict JSON and UTF-8 of header
+ * and payload (no duplicate members), registered claim types, algorithm allow-list, {@code
+ * crit}/{@code zip}/{@code enc}/{@code b64}, and the raw signature length. jjwt then checks, with
+ * the same strict JSON reader, the signature, {@code iss} (exact), {@code aud} (contains), {@code
+ * exp}/{@code nbf} with skew. Thread-safe.
  */
 final class JwtVerifier {
   private static final Logger logger = LoggerFactory.getLogger(JwtVerifier.class);
@@ -79,7 +85,9 @@ final class JwtVerifier {
             .requireAudience(c.audience())
             .clockSkewSeconds(c.clockSkew().toSeconds())
             .clock(() -> new Date(clock.millis()))
-            .keyLocator(new IssuerKeyLocator(c.keySource()));
+            .keyLocator(new IssuerKeyLocator(c.keySource()))
+            // jjwt's default Gson reader is lenient; ours refuses what the pre-check refuses.
+            .json(JwtJson.STRICT_DESERIALIZER);
     // No compressed tokens: decompression is an amplification vector and no IdP needs it.
     b = b.zip().clear().and();
     NestedCollection<SecureDigestAlgorithm<?, ?>, JwtParserBuilder> sigs = b.sig().clear();
@@ -120,7 +128,7 @@ final class JwtVerifier {
    *
    * @throws CredentialFailure with a fixed code when the token is refused or keys are missing
    */
-  JwtVerified verify(String token, VerifiedTokenCache.Key hash) throws CredentialFailure {
+  JwtVerified verify(String token) throws CredentialFailure {
     int dot1 = token.indexOf('.');
     int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 <= 0 || dot2 <= dot1 + 1 || dot2 >= token.length() - 1) {
@@ -144,17 +152,21 @@ final class JwtVerifier {
     String kid = null;
     if (kidValue instanceof String s) {
       kid = s;
-    } else if (kidValue != null) {
+    } else if (header.containsKey("kid")) {
       throw CredentialFailure.invalidToken("malformed_token");
+    }
+    // The payload is checked as strictly as the header on every verification, whichever issuer.
+    byte[] payloadBytes = JwtJson.decodeBase64Url(token, dot1 + 1, dot2);
+    Map<String, Object> payload = payloadBytes == null ? null : JwtJson.parseObject(payloadBytes);
+    if (payload == null) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    if (!registeredClaimTypesValid(payload)) {
+      throw CredentialFailure.invalidToken("wrong_claim_type");
     }
 
     IssuerConfig config = single;
     if (config == null) {
-      byte[] payloadBytes = JwtJson.decodeBase64Url(token, dot1 + 1, dot2);
-      Map<String, Object> payload = payloadBytes == null ? null : JwtJson.parseObject(payloadBytes);
-      if (payload == null) {
-        throw CredentialFailure.invalidToken("malformed_token");
-      }
       String iss = JwtJson.string(payload, "iss");
       config = iss == null ? null : issuers.get(iss);
       if (config == null) {
@@ -189,12 +201,51 @@ final class JwtVerifier {
       jws = requireNonNullParser(config).parseSignedClaims(token);
     } catch (ExpiredJwtException e) {
       throw CredentialFailure.invalidToken("expired_token");
+    } catch (InvalidClaimException e) {
+      // Thrown only after the signature verified. The claim name is public; its value is not.
+      throw CredentialFailure.invalidToken(
+          switch (e.getClaimName()) {
+            case Claims.ISSUER -> "wrong_issuer";
+            case Claims.AUDIENCE -> "wrong_audience";
+            default -> "invalid_token";
+          });
     } catch (RuntimeException e) {
       // jjwt's messages quote claim values; only the class name is logged.
       logger.debug("Credential refused by jjwt: {}", e.getClass().getSimpleName());
       throw CredentialFailure.invalidToken("invalid_token");
     }
-    return toVerified(config, key, jws, hash);
+    return toVerified(config, key, alg, SignatureForm.canonical(alg, key, sig), jws, token);
+  }
+
+  /**
+   * RFC 7519 section 4.1 types: {@code iss}, {@code sub}, {@code jti} strings; {@code aud} a string
+   * or an array of strings; {@code exp}, {@code nbf}, {@code iat} numbers. jjwt would otherwise
+   * also read ISO-8601 date strings and turn other values into strings.
+   */
+  private static boolean registeredClaimTypesValid(Map<String, Object> payload) {
+    for (String name : List.of("iss", "sub", "jti")) {
+      if (payload.containsKey(name) && !(payload.get(name) instanceof String)) {
+        return false;
+      }
+    }
+    for (String name : List.of("exp", "nbf", "iat")) {
+      if (payload.containsKey(name) && !(payload.get(name) instanceof Number)) {
+        return false;
+      }
+    }
+    if (payload.containsKey("aud")) {
+      Object aud = payload.get("aud");
+      if (aud instanceof List<?> list) {
+        for (Object o : list) {
+          if (!(o instanceof String)) {
+            return false;
+          }
+        }
+      } else if (!(aud instanceof String)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private JwtParser requireNonNullParser(IssuerConfig config) {
@@ -207,7 +258,12 @@ final class JwtVerifier {
 
   @SuppressWarnings("JavaUtilDate") // jjwt's Claims API
   private JwtVerified toVerified(
-      IssuerConfig config, Key key, Jws<Claims> jws, VerifiedTokenCache.Key hash)
+      IssuerConfig config,
+      Key key,
+      String alg,
+      byte[] canonicalSignature,
+      Jws<Claims> jws,
+      String token)
       throws CredentialFailure {
     Claims claims = jws.getPayload();
     JwsHeader header = jws.getHeader();
@@ -256,7 +312,7 @@ final class JwtVerifier {
                 bound != null
                     ? Principal.AuthMethod.CERTIFICATE_BOUND_TOKEN
                     : Principal.AuthMethod.BEARER_TOKEN,
-                fingerprint(hash))
+                fingerprint(token, canonicalSignature))
             .issuer(config.issuer())
             .addRoles(mapping.roles(claims))
             .addScopes(ClaimMapping.scopes(claims))
@@ -269,6 +325,8 @@ final class JwtVerifier {
     return new JwtVerified(
         config,
         key,
+        alg,
+        canonicalSignature,
         exp.getTime(),
         nbf == null ? Long.MIN_VALUE : nbf.getTime(),
         jti,
@@ -291,8 +349,23 @@ final class JwtVerifier {
     return o instanceof String s && !s.isBlank() ? s : null;
   }
 
-  /** The first 128 bits of the token hash, in hex: tells sessions apart, reveals nothing. */
-  static String fingerprint(VerifiedTokenCache.Key hash) {
-    return HexFormat.of().formatHex(hash.hash, 0, 16);
+  /**
+   * The first 128 bits of SHA-256 over the token's canonical form, in hex: tells sessions apart,
+   * reveals nothing. The canonical form is the token as sent, except that an ECDSA signature is in
+   * its low-S form, so every accepted re-encoding of one token has one fingerprint.
+   */
+  static String fingerprint(String token, byte[] canonicalSignature) {
+    String canonical =
+        token.substring(0, token.lastIndexOf('.') + 1)
+            + Base64.getUrlEncoder().withoutPadding().encodeToString(canonicalSignature);
+    byte[] digest;
+    try {
+      digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(canonical.getBytes(StandardCharsets.US_ASCII));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JDK", e);
+    }
+    return HexFormat.of().formatHex(digest, 0, 16);
   }
 }

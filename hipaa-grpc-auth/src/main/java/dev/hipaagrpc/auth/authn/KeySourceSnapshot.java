@@ -78,7 +78,13 @@ final class KeySourceSnapshot {
   static List<Entry> parseJwkSet(String json, @Nullable KeySourceSnapshot previous) {
     JwkSet set;
     try {
-      set = Jwks.setParser().ignoreUnsupported(true).build().parse(json);
+      // The same strict JSON reader as for tokens: no duplicate members, comments or trailing text.
+      set =
+          Jwks.setParser()
+              .json(JwtJson.STRICT_DESERIALIZER)
+              .ignoreUnsupported(true)
+              .build()
+              .parse(json);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("not a valid JWK Set", null);
     }

@@ -8,9 +8,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A bounded map from a SHA-256 hash of a token to its verification result, so a repeated token
- * skips parsing and signature verification. Holds hashes, never tokens. Callers re-check expiry,
- * revocation, key trust and certificate binding on every hit. Thread-safe.
+ * A bounded map from a SHA-256 hash of a token's signing input ({@code header.payload}, which
+ * canonical base64url makes the one spelling of its bytes) to its verification result, so a
+ * repeated token skips parsing and signature verification. The entry keeps the canonical signature,
+ * and a hit counts only when the presented signature is that one in an accepted form (so a high-S
+ * ECDSA re-encoding hits the same entry, and a forged signature does not). Holds hashes and
+ * signatures, never signing inputs or tokens. Callers re-check expiry, revocation, key trust and
+ * certificate binding on every hit. Thread-safe.
  */
 final class VerifiedTokenCache {
 
@@ -53,7 +57,8 @@ final class VerifiedTokenCache {
     this.map = new ConcurrentHashMap<>(Math.min(maxEntries, 1024));
   }
 
-  static Key keyOf(String token) {
+  /** The key of {@code token[0, end)}, its signing input. */
+  static Key keyOf(String token, int end) {
     MessageDigest md;
     try {
       md = (MessageDigest) SHA256_PROTOTYPE.clone();
@@ -64,7 +69,7 @@ final class VerifiedTokenCache {
         throw new IllegalStateException(impossible);
       }
     }
-    int n = token.length();
+    int n = end;
     byte[] bytes = new byte[n];
     for (int i = 0; i < n; i++) {
       bytes[i] = (byte) token.charAt(i); // the caller checked the token is ASCII

@@ -142,12 +142,14 @@ class IssuerConfigTest {
     VerifiedTokenCache cache = new VerifiedTokenCache(64);
     IssuerConfig c = IssuerConfig.newBuilder("https://i", RSA_KEYS).audience("a").build();
     for (int i = 0; i < 1000; i++) {
-      VerifiedTokenCache.Key k = VerifiedTokenCache.keyOf("t" + i);
+      VerifiedTokenCache.Key k = VerifiedTokenCache.keyOf("t" + i, ("t" + i).length());
       cache.put(
           k,
           new JwtVerified(
               c,
               RSA_1.getPublic(),
+              "RS256",
+              new byte[256],
               Long.MAX_VALUE / 2,
               0,
               null,

@@ -97,6 +97,19 @@ final class JwtTestSupport {
     return Base64.getUrlDecoder().decode(s);
   }
 
+  /** An ECDSA signature {@code r || s} with s replaced by {@code n - s}: it verifies as well. */
+  static byte[] otherS(byte[] sig, java.math.BigInteger n) {
+    int half = sig.length / 2;
+    java.math.BigInteger s =
+        new java.math.BigInteger(1, java.util.Arrays.copyOfRange(sig, half, sig.length));
+    byte[] other = n.subtract(s).toByteArray();
+    byte[] out = java.util.Arrays.copyOf(sig, sig.length);
+    java.util.Arrays.fill(out, half, sig.length, (byte) 0);
+    int len = Math.min(other.length, half);
+    System.arraycopy(other, other.length - len, out, sig.length - len, len);
+    return out;
+  }
+
   /** Replaces the signature part of a compact JWS. */
   static String withSignature(String jws, byte[] signature) {
     return jws.substring(0, jws.lastIndexOf('.') + 1) + b64(signature);
