@@ -49,13 +49,25 @@ class KeySourceTest {
     assertThat(idp.jwksFetches.get()).isGreaterThanOrEqualTo(n);
   }
 
+  /** Waits until the executor completed {@code n} tasks; bounded like {@link #awaitFetches}. */
+  private void awaitTasks(long n) throws InterruptedException {
+    long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (executor.getCompletedTaskCount() < n && System.nanoTime() < giveUp) {
+      Thread.sleep(5);
+    }
+    assertThat(executor.getCompletedTaskCount()).isGreaterThanOrEqualTo(n);
+  }
+
   @Test
   void resolve_withinMaxAge_noFetch_afterMaxAge_backgroundRefreshOnCallerExecutor()
       throws Exception {
     idp.cacheControl = "public, max-age=3600";
     try (KeySource ks = build()) {
-      assertThat(ks.resolve("ec-1", "ES256")).isEqualTo(EC_256.getPublic());
+      // Let the start-up refresh finish first: a lookup racing it fetches a second time, and
+      // under load one of the two racing fetches can fail, which would blur the counts below.
       awaitFetches(1);
+      awaitTasks(1);
+      assertThat(ks.resolve("ec-1", "ES256")).isEqualTo(EC_256.getPublic());
       int afterFirst = idp.jwksFetches.get();
 
       clock.advanceSeconds(3000);
@@ -112,8 +124,9 @@ class KeySourceTest {
             .maxCacheDuration(java.time.Duration.ofHours(1))
             .sslContext(MtlsTestSupport.httpsClientContext())
             .build()) {
-      ks.resolve("ec-1", "ES256");
       awaitFetches(1);
+      awaitTasks(1); // the start-up refresh, before any lookup (see above)
+      ks.resolve("ec-1", "ES256");
       int before = idp.jwksFetches.get();
       clock.advanceSeconds(3601);
       ks.resolve("ec-1", "ES256");
