@@ -1,7 +1,6 @@
 package dev.hipaagrpc.core;
 
 import dev.hipaagrpc.core.internal.Refusals;
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -56,54 +55,11 @@ final class CallGuard implements ServerInterceptor {
     return new GuardListener<>(delegate, guarded, facts);
   }
 
-  /**
-   * Remembers whether the call was closed, so that the guard never closes it twice, and serializes
-   * the guard's close (on the listener's thread) with the service's use of the call (on its own):
-   * ServerCall is not thread-safe. After a close, sends are dropped.
-   */
-  static final class ClosingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
-    private boolean closed; // guarded by this
+  /** The guard's view of the call: closes from the listener's thread, serialized with sends. */
+  static final class ClosingCall<ReqT, RespT> extends SerializedCall<ReqT, RespT> {
 
     ClosingCall(ServerCall<ReqT, RespT> delegate) {
       super(delegate);
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(RespT message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void request(int numMessages) {
-      if (!closed) {
-        super.request(numMessages);
-      }
-    }
-
-    @Override
-    public synchronized boolean isReady() {
-      return !closed && super.isReady();
-    }
-
-    synchronized boolean isClosed() {
-      return closed;
     }
 
     void refuse(Status.Code code, String fixed, CallFacts facts) {

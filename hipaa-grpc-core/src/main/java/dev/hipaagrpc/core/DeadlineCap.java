@@ -4,7 +4,6 @@ import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Deadline;
-import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -122,71 +121,17 @@ final class DeadlineCap implements SecurityLayer {
     };
   }
 
-  /**
-   * Serializes the application's use of the call with the timer's close: ServerCall is not
-   * thread-safe, and the timer fires on its own thread.
-   */
-  private static final class CappedCall<ReqT, RespT>
-      extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+  /** Closes at the cap from the closer thread, serialized with the service's use of the call. */
+  private static final class CappedCall<ReqT, RespT> extends SerializedCall<ReqT, RespT> {
     private final CallFacts facts;
-    private boolean closed;
 
     CappedCall(ServerCall<ReqT, RespT> delegate, CallFacts facts) {
       super(delegate);
       this.facts = facts;
     }
 
-    synchronized void closeOnCap() {
-      if (!closed) {
-        closed = true;
-        delegate()
-            .close(
-                Refusals.status(Status.Code.DEADLINE_EXCEEDED, DESCRIPTION, facts), new Metadata());
-      }
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(RespT message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void request(int numMessages) {
-      if (!closed) {
-        super.request(numMessages);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
-
-    @Override
-    public synchronized boolean isReady() {
-      return !closed && super.isReady();
-    }
-
-    @Override
-    public synchronized void setMessageCompression(boolean enabled) {
-      super.setMessageCompression(enabled);
-    }
-
-    @Override
-    public synchronized void setCompression(String compressor) {
-      super.setCompression(compressor);
+    void closeOnCap() {
+      close(Refusals.status(Status.Code.DEADLINE_EXCEEDED, DESCRIPTION, facts), new Metadata());
     }
   }
 }
