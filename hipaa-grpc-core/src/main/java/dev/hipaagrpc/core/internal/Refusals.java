@@ -6,7 +6,6 @@ import dev.hipaagrpc.core.CallFacts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Ends a call that a layer refuses: a fixed description plus the correlation id, the cause kept
@@ -57,12 +56,6 @@ public final class Refusals {
     requireNonNull(trailers, "trailers");
     call.close(status, trailers);
     return ignoring();
-  }
-
-  /** As {@link #refuse(ServerCall, Status, Metadata)}, keeping {@code cause} on the status. */
-  public static <ReqT> ServerCall.Listener<ReqT> refuse(
-      ServerCall<ReqT, ?> call, Status status, Metadata trailers, @Nullable Throwable cause) {
-    return refuse(call, cause == null ? status : status.withCause(cause), trailers);
   }
 
   /** A listener that ignores every event: what a refused call's remaining messages reach. */
