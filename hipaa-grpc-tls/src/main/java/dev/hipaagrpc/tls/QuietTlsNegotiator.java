@@ -18,8 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * grpc-netty's server TLS negotiation, plus a handler at the end of each connection's pipeline that
- * turns a refused handshake into at most one short, rate-limited log line.
+ * grpc-netty's server TLS negotiation, plus, per connection: an {@link AlpnGate} and a {@link
+ * RenegotiationGuard} in front of the TLS engine, and a handler at the end of the pipeline that
+ * turns a refused handshake into at most one short, rate-limited log line (the three share one
+ * budget of one line per minute per server).
  *
  * <p>Why: when a peer completes its side of a TLS 1.3 handshake and closes at once (as scanners
  * do), grpc's buffering handler has already left the pipeline by the time the JDK's delegated task
@@ -55,6 +57,10 @@ final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNeg
     return new ChannelHandlerAdapter() {
       @Override
       public void handlerAdded(ChannelHandlerContext ctx) {
+        // In front of where grpc's negotiation handler will put the TLS engine: the ALPN gate
+        // reads the ClientHello first, the renegotiation guard every later record header.
+        ctx.pipeline().addBefore(ctx.name(), null, new AlpnGate(limiter));
+        ctx.pipeline().addBefore(ctx.name(), null, new RenegotiationGuard(limiter));
         // Added last now, it stays last: grpc's handlers replace one another in front of it.
         ctx.pipeline().addLast(new RefusedHandshakeTail());
         ctx.pipeline().replace(this, null, negotiation);

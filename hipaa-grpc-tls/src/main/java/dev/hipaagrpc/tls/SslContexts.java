@@ -49,10 +49,6 @@ final class SslContexts {
     }
   }
 
-  static boolean namedGroupsSupported() {
-    return SET_NAMED_GROUPS != null;
-  }
-
   static SslContext server(
       IdentityMaterial identity,
       @Nullable TrustMaterial trust,
@@ -140,29 +136,30 @@ final class SslContexts {
           profile,
           ctx.cipherSuites());
     }
-    if (SET_NAMED_GROUPS == null && profile == TlsProfile.NIST_SP_800_52R2) {
-      logger.info(
-          "JDK {} cannot restrict key-exchange groups per connection; set"
-              + " -Djdk.tls.namedGroups=secp384r1,secp256r1 for NIST SP 800-52r2 groups",
-          Runtime.version().feature());
-    }
-    return new ProfileSslContext(ctx, profile.namedGroups().toArray(new String[0]), client);
+    return new ProfileSslContext(ctx, profile, client);
   }
 
-  /** Applies per-engine settings Netty's builder has no knob for. */
+  /**
+   * Applies per-engine settings Netty's builder has no knob for: the profile's signature schemes
+   * and groups as algorithm constraints (every JDK), the group order (JDK 20+), hostname
+   * verification on clients, the server's suite order.
+   */
   private static final class ProfileSslContext extends DelegatingSslContext {
     private final String[] namedGroups;
+    private final ProfileConstraints constraints;
     private final boolean client;
 
-    ProfileSslContext(SslContext ctx, String[] namedGroups, boolean client) {
+    ProfileSslContext(SslContext ctx, TlsProfile profile, boolean client) {
       super(ctx);
-      this.namedGroups = namedGroups;
+      this.namedGroups = profile.namedGroups().toArray(new String[0]);
+      this.constraints = new ProfileConstraints(profile);
       this.client = client;
     }
 
     @Override
     protected void initEngine(SSLEngine engine) {
       SSLParameters params = engine.getSSLParameters();
+      params.setAlgorithmConstraints(constraints);
       MethodHandle setGroups = SET_NAMED_GROUPS;
       if (setGroups != null) {
         try {

@@ -2,7 +2,6 @@ package dev.hipaagrpc.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hipaagrpc.testing.DevPki;
 import dev.hipaagrpc.testing.Echo;
@@ -165,9 +164,7 @@ class MtlsChannelCredentialsTest {
 
   @Test
   void namedGroups_x25519OnlyClient_refusedByNistAcceptedByMozilla() throws Exception {
-    assumeTrue(
-        Runtime.version().feature() >= 20,
-        "named groups per SSLParameters need JDK 20+ (older JDKs apply jdk.tls.namedGroups)");
+    // On every JDK: the profile's groups are the engine's algorithm constraints.
     // RSA certificates, so the client's group list cannot also rule out an ECDSA certificate.
     DevPki rsa = DevPki.newBuilder().keyType(DevPki.KeyType.RSA_2048).build();
     DevPki.Credential s = rsa.server();

@@ -233,6 +233,57 @@ class MtlsServerCredentialsTest {
     assertServerStillServes();
   }
 
+  @Test
+  void handshake_tls12Sha1SignatureSchemesOnly_refusedWithHandshakeFailure() throws Exception {
+    // SP 800-52r2 allows no SHA-1 handshake signature. JDK 17 would sign the ServerKeyExchange
+    // with ecdsa_sha1 here; the profile's constraints leave it no scheme to sign with.
+    RawClientHello.Hello sha1 =
+        RawClientHello.Hello.tls12(RawClientHello.ECDHE_ECDSA_GCM)
+            .withSignatureSchemes(RawClientHello.SHA1_SCHEMES);
+    RawClientHello.Result r = RawClientHello.send(server.getPort(), sha1);
+    assertThat(r.answer()).isEqualTo(RawClientHello.Answer.ALERT);
+    assertThat(r.alertDescription()).as("handshake_failure").isEqualTo(40);
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_tls12NoSignatureAlgorithmsExtension_meansSha1_refused() throws Exception {
+    // RFC 5246 7.4.1.4.1: without the extension a TLS 1.2 client supports only SHA-1 signatures.
+    RawClientHello.Hello none =
+        RawClientHello.Hello.tls12(RawClientHello.ECDHE_ECDSA_GCM).withSignatureSchemes();
+    assertRefused(RawClientHello.send(server.getPort(), none));
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_noAlpn_refusedWithNoApplicationProtocolAlert() throws Exception {
+    RawClientHello.Hello noAlpn =
+        RawClientHello.Hello.tls12(RawClientHello.ECDHE_ECDSA_GCM).withAlpn();
+    RawClientHello.Result r = RawClientHello.send(server.getPort(), noAlpn);
+    assertThat(r.answer()).isEqualTo(RawClientHello.Answer.ALERT);
+    assertThat(r.alertLevel()).as("fatal").isEqualTo(2);
+    assertThat(r.alertDescription()).as("no_application_protocol").isEqualTo(120);
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_http11OnlyAlpn_refusedWithNoApplicationProtocolAlert() throws Exception {
+    RawClientHello.Hello http11 =
+        RawClientHello.Hello.tls12(RawClientHello.ECDHE_ECDSA_GCM).withAlpn("http/1.1");
+    RawClientHello.Result r = RawClientHello.send(server.getPort(), http11);
+    assertThat(r.answer()).isEqualTo(RawClientHello.Answer.ALERT);
+    assertThat(r.alertDescription()).as("no_application_protocol").isEqualTo(120);
+    assertServerStillServes();
+  }
+
+  @Test
+  void handshake_h2AmongOthers_getsServerHello() throws Exception {
+    RawClientHello.Hello both =
+        RawClientHello.Hello.tls12(RawClientHello.ECDHE_ECDSA_GCM).withAlpn("http/1.1", "h2");
+    assertThat(RawClientHello.send(server.getPort(), both).answer())
+        .isEqualTo(RawClientHello.Answer.SERVER_HELLO);
+  }
+
   private static void assertRefused(RawClientHello.Result r) {
     assertThat(r.answer()).isNotEqualTo(RawClientHello.Answer.SERVER_HELLO);
     if (r.answer() == RawClientHello.Answer.ALERT) {

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.List;
 
 /**
  * A hand-built TLS ClientHello sent over a raw loopback socket. The JDK's own client refuses to
@@ -67,38 +68,88 @@ final class RawClientHello {
 
   /** As {@link #send(int, int, int[])}, offering only the given key-exchange groups. */
   static Result send(int port, int version, int[] suites, int[] groups) throws IOException {
+    return send(port, new Hello(version, suites, groups, DEFAULT_SCHEMES, List.of("h2")));
+  }
+
+  /** ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256. */
+  static final int[] DEFAULT_SCHEMES = {0x0403, 0x0804, 0x0401};
+
+  /** ecdsa_sha1, rsa_pkcs1_sha1: what SP 800-52r2 refuses for handshake signatures. */
+  static final int[] SHA1_SCHEMES = {0x0203, 0x0201};
+
+  /**
+   * What a ClientHello offers. An empty {@code signatureSchemes} omits the extension (which means
+   * SHA-1 in TLS 1.2); an empty {@code alpn} omits ALPN.
+   */
+  record Hello(int version, int[] suites, int[] groups, int[] signatureSchemes, List<String> alpn) {
+
+    static Hello tls12(int[] suites) {
+      return new Hello(
+          TLS_1_2, suites, new int[] {SECP256R1, SECP384R1}, DEFAULT_SCHEMES, List.of("h2"));
+    }
+
+    Hello withSignatureSchemes(int... schemes) {
+      return new Hello(version, suites, groups, schemes, alpn);
+    }
+
+    Hello withAlpn(String... protocols) {
+      return new Hello(version, suites, groups, signatureSchemes, List.of(protocols));
+    }
+  }
+
+  /** Sends {@code hello} and reads the first answer. */
+  static Result send(int port, Hello hello) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       // A safety net against a hung test, not a timing assertion.
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
-      out.write(record(clientHello(version, suites, groups)));
+      out.write(record(clientHello(hello)));
       out.flush();
       DataInputStream in = new DataInputStream(socket.getInputStream());
-      int type;
+      // Reads the server's whole first flight: a server can send its ServerHello and only then
+      // find it cannot sign the ServerKeyExchange, so an answer is "accepted" only at
+      // ServerHelloDone.
+      ByteArrayOutputStream handshake = new ByteArrayOutputStream();
       try {
-        type = in.read();
-      } catch (SocketException e) {
-        return new Result(Answer.CLOSED, -1, -1);
-      }
-      if (type < 0) {
-        return new Result(Answer.CLOSED, -1, -1);
-      }
-      try {
-        in.readUnsignedShort(); // record version
-        int length = in.readUnsignedShort();
-        byte[] body = new byte[length];
-        in.readFully(body);
-        if (type == 0x15) {
-          return new Result(Answer.ALERT, body[0] & 0xff, body[1] & 0xff);
+        while (true) {
+          int type = in.read();
+          if (type < 0) {
+            return new Result(Answer.CLOSED, -1, -1);
+          }
+          in.readUnsignedShort(); // record version
+          byte[] body = new byte[in.readUnsignedShort()];
+          in.readFully(body);
+          if (type == 0x15) {
+            return new Result(Answer.ALERT, body[0] & 0xff, body[1] & 0xff);
+          }
+          if (type != 0x16) {
+            throw new IOException("unexpected TLS record type " + type);
+          }
+          handshake.writeBytes(body);
+          if (containsServerHelloDone(handshake.toByteArray())) {
+            return new Result(Answer.SERVER_HELLO, -1, -1);
+          }
         }
-        if (type == 0x16 && body.length > 0 && body[0] == 0x02) {
-          return new Result(Answer.SERVER_HELLO, -1, -1);
-        }
-        throw new IOException("unexpected TLS record type " + type);
       } catch (EOFException | SocketException e) {
         return new Result(Answer.CLOSED, -1, -1);
       }
     }
+  }
+
+  private static boolean containsServerHelloDone(byte[] messages) {
+    int i = 0;
+    while (i + 4 <= messages.length) {
+      int type = messages[i] & 0xff;
+      int length =
+          ((messages[i + 1] & 0xff) << 16)
+              | ((messages[i + 2] & 0xff) << 8)
+              | (messages[i + 3] & 0xff);
+      if (type == 0x0e) {
+        return true;
+      }
+      i += 4 + length;
+    }
+    return false;
   }
 
   private static byte[] record(byte[] handshake) {
@@ -110,9 +161,11 @@ final class RawClientHello {
     return b.toByteArray();
   }
 
-  private static byte[] clientHello(int version, int[] suites, int[] groups) {
+  private static byte[] clientHello(Hello hello) {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
-    u16(body, version);
+    u16(body, hello.version());
+    int[] suites = hello.suites();
+    int[] groups = hello.groups();
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
     body.writeBytes(random);
@@ -140,10 +193,26 @@ final class RawClientHello {
     extension(ext, 0x000a, g.toByteArray());
     // ec_point_formats: uncompressed
     extension(ext, 0x000b, new byte[] {1, 0});
-    // signature_algorithms: ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256
-    extension(ext, 0x000d, new byte[] {0, 6, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01});
-    // ALPN: h2
-    extension(ext, 0x0010, new byte[] {0, 3, 2, 'h', '2'});
+    if (hello.signatureSchemes().length > 0) {
+      ByteArrayOutputStream sa = new ByteArrayOutputStream();
+      u16(sa, hello.signatureSchemes().length * 2);
+      for (int scheme : hello.signatureSchemes()) {
+        u16(sa, scheme);
+      }
+      extension(ext, 0x000d, sa.toByteArray());
+    }
+    if (!hello.alpn().isEmpty()) {
+      ByteArrayOutputStream names = new ByteArrayOutputStream();
+      for (String protocol : hello.alpn()) {
+        byte[] name = protocol.getBytes(StandardCharsets.US_ASCII);
+        names.write(name.length);
+        names.writeBytes(name);
+      }
+      ByteArrayOutputStream alpn = new ByteArrayOutputStream();
+      u16(alpn, names.size());
+      alpn.writeBytes(names.toByteArray());
+      extension(ext, 0x0010, alpn.toByteArray());
+    }
     byte[] extensions = ext.toByteArray();
     u16(body, extensions.length);
     body.writeBytes(extensions);
