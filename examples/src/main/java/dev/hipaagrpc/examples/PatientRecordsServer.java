@@ -109,9 +109,10 @@ final class PatientRecordsServer implements Closeable {
             });
 
     // Transmission security: TLS 1.3/1.2 (NIST SP 800-52r2 profile), client certificates required,
-    // key and trust material re-read every minute so certificates rotate without a restart.
+    // key, trust and CRLs re-read every minute so certificates rotate and revocations apply
+    // without a restart.
     IdentityMaterial identity = IdentityMaterial.fromPemFiles(env.serverPem, env.serverKey);
-    TrustMaterial trust = TrustMaterial.fromPemFiles(env.caPem);
+    TrustMaterial trust = TrustMaterial.fromPemFiles(env.caPem, env.crlFiles());
     identity.reloadEvery(Duration.ofMinutes(1), scheduler);
     trust.reloadEvery(Duration.ofMinutes(1), scheduler);
     CertificateExpiryMonitor expiryMonitor =

@@ -51,7 +51,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Defaults: EC P-256 keys signed with SHA256withECDSA ({@link KeyType#RSA_2048} with
  * SHA256withRSA on request); CAs valid from one day ago for ten years; leaves valid from one hour
- * ago for 30 days; trust domain {@code hipaa-grpc.test}; the system UTC clock.
+ * ago for 90 days (a fresh leaf is 60 days clear of {@code CertificateExpiryMonitor}'s first
+ * warning, as with a public CA's 90-day certificates); CRLs valid for seven days; trust domain
+ * {@code hipaa-grpc.test}; the system UTC clock.
  *
  * <p>Thread-safe: certificates can be issued from several threads (each {@link LeafBuilder} by
  * one); revocation and CRL generation are synchronized.
@@ -66,7 +68,7 @@ public final class DevPki {
     RSA_2048
   }
 
-  private static final Duration LEAF_VALIDITY = Duration.ofDays(30);
+  private static final Duration LEAF_VALIDITY = Duration.ofDays(90);
 
   private final KeyType keyType;
   private final Clock clock;
@@ -374,7 +376,7 @@ public final class DevPki {
 
   /**
    * Builds one leaf certificate. Defaults: no SANs (add at least one), valid from one hour ago for
-   * 30 days, both server and client extended key usage unless one of {@link #serverAuth()} / {@link
+   * 90 days, both server and client extended key usage unless one of {@link #serverAuth()} / {@link
    * #clientAuth()} is chosen.
    *
    * <p>Not thread-safe; use one builder per certificate.

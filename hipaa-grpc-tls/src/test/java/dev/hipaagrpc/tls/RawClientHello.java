@@ -81,6 +81,7 @@ final class RawClientHello {
    * What a ClientHello offers. An empty {@code signatureSchemes} omits the extension (which means
    * SHA-1 in TLS 1.2); an empty {@code alpn} omits ALPN.
    */
+  @SuppressWarnings("ArrayRecordComponent") // wire lists for a test; never compared or hashed
   record Hello(int version, int[] suites, int[] groups, int[] signatureSchemes, List<String> alpn) {
 
     static Hello tls12(int[] suites) {
