@@ -33,6 +33,7 @@ public final class IssuerConfig {
   private final String issuer;
   private final KeySource keySource;
   private final String audience;
+  private final String audienceClaim;
   private final Set<String> algorithms;
   private final Duration clockSkew;
   private final @Nullable String requiredType;
@@ -43,6 +44,7 @@ public final class IssuerConfig {
     this.issuer = b.issuer;
     this.keySource = b.keySource;
     this.audience = audience;
+    this.audienceClaim = b.audienceClaim;
     this.algorithms = Set.copyOf(algorithms);
     this.clockSkew = b.clockSkew;
     this.requiredType = b.requiredType;
@@ -91,6 +93,11 @@ public final class IssuerConfig {
     return requiredClaims;
   }
 
+  /** The claim the audience is checked in: {@code aud} unless configured otherwise. */
+  String audienceClaim() {
+    return audienceClaim;
+  }
+
   ClaimMapping claimMapping() {
     return claimMapping;
   }
@@ -100,6 +107,7 @@ public final class IssuerConfig {
     private final String issuer;
     private final KeySource keySource;
     private @Nullable String audience;
+    private String audienceClaim = "aud";
     private @Nullable Set<String> algorithms;
     private Duration clockSkew = Duration.ofSeconds(60);
     private @Nullable String requiredType;
@@ -114,6 +122,17 @@ public final class IssuerConfig {
     /** Sets the audience every token must contain in {@code aud}. Required. */
     public Builder audience(String audience) {
       this.audience = requireNonBlank(audience, "audience");
+      return this;
+    }
+
+    /**
+     * Checks the audience in another claim than {@code aud}: a string equal to the audience, or an
+     * array containing it. For identity providers whose access tokens carry no {@code aud}, such as
+     * Amazon Cognito ({@code client_id}). A token that lacks the claim is refused ({@code
+     * wrong_audience}). Default: {@code aud}.
+     */
+    public Builder audienceClaim(String claim) {
+      this.audienceClaim = requireNonBlank(claim, "claim");
       return this;
     }
 

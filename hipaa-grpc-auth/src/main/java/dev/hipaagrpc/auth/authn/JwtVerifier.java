@@ -82,12 +82,14 @@ final class JwtVerifier {
     JwtParserBuilder b =
         Jwts.parser()
             .requireIssuer(c.issuer())
-            .requireAudience(c.audience())
             .clockSkewSeconds(c.clockSkew().toSeconds())
             .clock(() -> new Date(clock.millis()))
             .keyLocator(new IssuerKeyLocator(c.keySource()))
             // jjwt's default Gson reader is lenient; ours refuses what the pre-check refuses.
             .json(JwtJson.STRICT_DESERIALIZER);
+    if (c.audienceClaim().equals(Claims.AUDIENCE)) {
+      b = b.requireAudience(c.audience());
+    }
     // No compressed tokens: decompression is an amplification vector and no IdP needs it.
     b = b.zip().clear().and();
     NestedCollection<SecureDigestAlgorithm<?, ?>, JwtParserBuilder> sigs = b.sig().clear();
@@ -286,6 +288,11 @@ final class JwtVerifier {
         throw CredentialFailure.invalidToken("missing_claim");
       }
     }
+    if (!config.audienceClaim().equals(Claims.AUDIENCE)
+        && !containsAudience(
+            ClaimMapping.lookup(claims, config.audienceClaim()), config.audience())) {
+      throw CredentialFailure.invalidToken("wrong_audience");
+    }
     ClaimMapping mapping = config.claimMapping();
     String subject = mapping.subject(claims);
     if (subject == null) {
@@ -303,8 +310,7 @@ final class JwtVerifier {
       }
       bound = s;
     }
-    Principal.Kind kind =
-        subject.equals(claims.get("client_id")) ? Principal.Kind.SERVICE : Principal.Kind.USER;
+    Principal.Kind kind = mapping.isService(claims) ? Principal.Kind.SERVICE : Principal.Kind.USER;
     Principal.Builder p =
         Principal.newBuilder(
                 subject,
@@ -315,12 +321,11 @@ final class JwtVerifier {
                 fingerprint(token, canonicalSignature))
             .issuer(config.issuer())
             .addRoles(mapping.roles(claims))
-            .addScopes(ClaimMapping.scopes(claims))
+            .addScopes(mapping.scopes(claims))
             .tenant(mapping.tenant(claims))
             .tokenId(jti);
     if (mapping.smartContext()) {
-      p.patient(nonBlankString(claims.get("patient")))
-          .fhirUser(nonBlankString(claims.get("fhirUser")));
+      p.patient(mapping.patient(claims)).fhirUser(mapping.fhirUser(claims));
     }
     return new JwtVerified(
         config,
@@ -334,6 +339,10 @@ final class JwtVerifier {
         p.build());
   }
 
+  private static boolean containsAudience(@Nullable Object value, String audience) {
+    return audience.equals(value) || (value instanceof List<?> list && list.contains(audience));
+  }
+
   /** Checks what may change after a token was verified: revocation. */
   boolean isRevoked(JwtVerified v) {
     RevocationList r = revocation;
@@ -343,10 +352,6 @@ final class JwtVerifier {
 
   Set<String> issuerNames() {
     return issuers.keySet();
-  }
-
-  private static @Nullable String nonBlankString(@Nullable Object o) {
-    return o instanceof String s && !s.isBlank() ? s : null;
   }
 
   /**

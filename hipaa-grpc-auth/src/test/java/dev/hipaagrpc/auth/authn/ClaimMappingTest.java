@@ -37,10 +37,11 @@ class ClaimMappingTest {
   @Test
   void scopes_scopeStringAndScpArray_merged() {
     assertThat(
-            ClaimMapping.scopes(
-                Map.of("scope", "openid  patient/*.read", "scp", List.of("launch/patient"))))
+            ClaimMapping.defaults()
+                .scopes(
+                    Map.of("scope", "openid  patient/*.read", "scp", List.of("launch/patient"))))
         .containsExactly("openid", "patient/*.read", "launch/patient");
-    assertThat(ClaimMapping.scopes(Map.of("scp", "a b"))).containsExactly("a", "b");
+    assertThat(ClaimMapping.defaults().scopes(Map.of("scp", "a b"))).containsExactly("a", "b");
   }
 
   @Test
