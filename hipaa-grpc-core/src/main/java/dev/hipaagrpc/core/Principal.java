@@ -3,6 +3,7 @@ package dev.hipaagrpc.core;
 import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -56,6 +57,9 @@ public final class Principal {
   private final @Nullable String tokenId;
   private final String credentialFingerprint;
   private final @Nullable String viaService;
+  private final @Nullable String acr;
+  private final Set<String> amr;
+  private final @Nullable Instant authTime;
 
   private Principal(Builder b) {
     this.subject = b.subject;
@@ -70,6 +74,9 @@ public final class Principal {
     this.tokenId = b.tokenId;
     this.credentialFingerprint = b.credentialFingerprint;
     this.viaService = b.viaService;
+    this.acr = b.acr;
+    this.amr = Collections.unmodifiableSet(new LinkedHashSet<>(b.amr));
+    this.authTime = b.authTime;
   }
 
   /**
@@ -171,6 +178,27 @@ public final class Principal {
     return viaService;
   }
 
+  /**
+   * The authentication context class the user authenticated with (the token's {@code acr}, e.g.
+   * {@code phr}), or {@code null}. Read by step-up requirements.
+   */
+  public @Nullable String acr() {
+    return acr;
+  }
+
+  /**
+   * The authentication methods the user used (the token's {@code amr}, RFC 8176 values such as
+   * {@code mfa}, {@code hwk}, {@code otp}); empty when the token names none.
+   */
+  public Set<String> amr() {
+    return amr;
+  }
+
+  /** When the user last actively authenticated (the token's {@code auth_time}), or {@code null}. */
+  public @Nullable Instant authTime() {
+    return authTime;
+  }
+
   /** Returns a builder initialized with this principal's values. */
   public Builder toBuilder() {
     Builder b = new Builder(subject, kind, authMethod, credentialFingerprint);
@@ -182,6 +210,9 @@ public final class Principal {
     b.fhirUser = fhirUser;
     b.tokenId = tokenId;
     b.viaService = viaService;
+    b.acr = acr;
+    b.amr.addAll(amr);
+    b.authTime = authTime;
     return b;
   }
 
@@ -215,6 +246,9 @@ public final class Principal {
     private @Nullable String fhirUser;
     private @Nullable String tokenId;
     private @Nullable String viaService;
+    private @Nullable String acr;
+    private final Set<String> amr = new LinkedHashSet<>();
+    private @Nullable Instant authTime;
 
     private Builder(
         String subject, Kind kind, AuthMethod authMethod, String credentialFingerprint) {
@@ -273,6 +307,26 @@ public final class Principal {
     /** Sets the service a user's token came through. Default: none. */
     public Builder viaService(@Nullable String viaService) {
       this.viaService = viaService;
+      return this;
+    }
+
+    /** Sets the authentication context class ({@code acr}). Default: none. */
+    public Builder acr(@Nullable String acr) {
+      this.acr = acr;
+      return this;
+    }
+
+    /** Adds authentication methods ({@code amr}). Blank values are refused. */
+    public Builder addAmr(Collection<String> methods) {
+      for (String m : methods) {
+        this.amr.add(requireNonBlank(m, "amr"));
+      }
+      return this;
+    }
+
+    /** Sets when the user last authenticated ({@code auth_time}). Default: none. */
+    public Builder authTime(@Nullable Instant authTime) {
+      this.authTime = authTime;
       return this;
     }
 

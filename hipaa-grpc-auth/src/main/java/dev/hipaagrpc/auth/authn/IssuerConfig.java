@@ -34,6 +34,8 @@ public final class IssuerConfig {
   private final KeySource keySource;
   private final String audience;
   private final String audienceClaim;
+  private final @Nullable Duration maxTokenLifetime;
+  private final boolean requireTokenId;
   private final Set<String> algorithms;
   private final Duration clockSkew;
   private final @Nullable String requiredType;
@@ -45,6 +47,8 @@ public final class IssuerConfig {
     this.keySource = b.keySource;
     this.audience = audience;
     this.audienceClaim = b.audienceClaim;
+    this.maxTokenLifetime = b.maxTokenLifetime;
+    this.requireTokenId = b.requireTokenId;
     this.algorithms = Set.copyOf(algorithms);
     this.clockSkew = b.clockSkew;
     this.requiredType = b.requiredType;
@@ -93,6 +97,15 @@ public final class IssuerConfig {
     return requiredClaims;
   }
 
+  /** The longest {@code exp - iat} accepted, or null when not bounded. */
+  @Nullable Duration maxTokenLifetime() {
+    return maxTokenLifetime;
+  }
+
+  boolean requireTokenId() {
+    return requireTokenId;
+  }
+
   /** The claim the audience is checked in: {@code aud} unless configured otherwise. */
   String audienceClaim() {
     return audienceClaim;
@@ -108,6 +121,8 @@ public final class IssuerConfig {
     private final KeySource keySource;
     private @Nullable String audience;
     private String audienceClaim = "aud";
+    private @Nullable Duration maxTokenLifetime;
+    private boolean requireTokenId;
     private @Nullable Set<String> algorithms;
     private Duration clockSkew = Duration.ofSeconds(60);
     private @Nullable String requiredType;
@@ -122,6 +137,30 @@ public final class IssuerConfig {
     /** Sets the audience every token must contain in {@code aud}. Required. */
     public Builder audience(String audience) {
       this.audience = requireNonBlank(audience, "audience");
+      return this;
+    }
+
+    /**
+     * Refuses tokens issued for longer than {@code max} ({@code exp - iat}; a token without {@code
+     * iat} is refused too): the issuer-side half of automatic logoff, so a stolen or forgotten
+     * token cannot outlive a short session even if the identity provider is misconfigured. Failure
+     * code {@code token_lifetime_too_long} (or {@code missing_claim}). Default: not bounded.
+     */
+    public Builder maxTokenLifetime(Duration max) {
+      requireNonNull(max, "max");
+      if (max.isNegative() || max.isZero()) {
+        throw new IllegalArgumentException("maxTokenLifetime must be positive");
+      }
+      this.maxTokenLifetime = max;
+      return this;
+    }
+
+    /**
+     * Requires a {@code jti} in every token, so each can be revoked ({@code RevocationList}) and
+     * told apart in the audit. Failure code {@code missing_jti}. Default: not required.
+     */
+    public Builder requireTokenId() {
+      this.requireTokenId = true;
       return this;
     }
 

@@ -300,6 +300,18 @@ final class JwtVerifier {
     }
     Object jtiValue = claims.get("jti");
     String jti = jtiValue instanceof String s ? s : null;
+    if (config.requireTokenId() && (jti == null || jti.isBlank())) {
+      throw CredentialFailure.invalidToken("missing_jti");
+    }
+    java.time.Duration maxLifetime = config.maxTokenLifetime();
+    if (maxLifetime != null) {
+      if (iat == null) {
+        throw CredentialFailure.invalidToken("missing_claim");
+      }
+      if (exp.getTime() - iat.getTime() > maxLifetime.toMillis()) {
+        throw CredentialFailure.invalidToken("token_lifetime_too_long");
+      }
+    }
     String bound = null;
     Object cnf = claims.get("cnf");
     if (cnf != null) {
@@ -323,7 +335,10 @@ final class JwtVerifier {
             .addRoles(mapping.roles(claims))
             .addScopes(mapping.scopes(claims))
             .tenant(mapping.tenant(claims))
-            .tokenId(jti);
+            .tokenId(jti)
+            .acr(claims.get("acr") instanceof String a && !a.isBlank() ? a : null)
+            .addAmr(amr(claims.get("amr")))
+            .authTime(authTime(claims.get("auth_time")));
     if (mapping.smartContext()) {
       p.patient(mapping.patient(claims)).fhirUser(mapping.fhirUser(claims));
     }
@@ -337,6 +352,27 @@ final class JwtVerifier {
         jti,
         bound,
         p.build());
+  }
+
+  /** RFC 8176 {@code amr}: an array of strings; anything else names no method. */
+  private static List<String> amr(@Nullable Object value) {
+    List<String> out = new java.util.ArrayList<>();
+    if (value instanceof List<?> list) {
+      for (Object o : list) {
+        if (o instanceof String s && !s.isBlank()) {
+          out.add(s);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** OIDC {@code auth_time}: a NumericDate (seconds); anything else is no time. */
+  private static java.time.@Nullable Instant authTime(@Nullable Object value) {
+    if (value instanceof Number n && Double.isFinite(n.doubleValue()) && n.doubleValue() >= 0) {
+      return java.time.Instant.ofEpochSecond(n.longValue());
+    }
+    return null;
   }
 
   private static boolean containsAudience(@Nullable Object value, String audience) {

@@ -313,5 +313,36 @@ public final class AuthorizationPolicy {
       proto.setTenantField(requireNonNull(path, "path"));
       return this;
     }
+
+    /**
+     * Step-up authentication for users (RFC 9470): the token's {@code acr} must be one of {@code
+     * acrValues} (none: not checked). Services are not subject to step-up. Default: none.
+     */
+    public MethodBuilder requireAcr(String... acrValues) {
+      proto.getStepUpBuilder().addAllAcrValues(java.util.List.of(acrValues));
+      return this;
+    }
+
+    /**
+     * Step-up for users: the token's {@code amr} must contain every one of {@code methods} (RFC
+     * 8176, e.g. {@code mfa}, {@code hwk}). Default: none.
+     */
+    public MethodBuilder requireAmr(String... methods) {
+      proto.getStepUpBuilder().addAllAmr(java.util.List.of(methods));
+      return this;
+    }
+
+    /**
+     * Step-up for users: the user authenticated ({@code auth_time}) at most {@code maxAge} ago; a
+     * token without {@code auth_time} fails. Whole seconds, at least one. Default: not checked.
+     */
+    public MethodBuilder maxAuthenticationAge(java.time.Duration maxAge) {
+      requireNonNull(maxAge, "maxAge");
+      if (maxAge.toSeconds() < 1) {
+        throw new IllegalArgumentException("maxAge must be at least one second");
+      }
+      proto.getStepUpBuilder().setMaxAuthAgeSeconds(maxAge.toSeconds());
+      return this;
+    }
   }
 }

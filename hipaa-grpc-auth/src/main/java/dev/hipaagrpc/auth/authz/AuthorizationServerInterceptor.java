@@ -22,6 +22,7 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import java.io.Closeable;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -60,7 +61,10 @@ import org.slf4j.LoggerFactory;
  * and the deciding rule id, goes to {@link CallFacts#decision}; denials made by the interceptor
  * itself use the rule ids {@value AccessDecision#DEFAULT_DENY_RULE}, {@value #RULE_SMART_SCOPE},
  * {@value #RULE_BREAK_GLASS_REFUSED}, {@value #RULE_PATIENT_MISMATCH}, {@value
- * #RULE_TENANT_MISMATCH}, {@value #RULE_PURPOSE_OF_USE} and {@value #RULE_UNAUTHENTICATED}.
+ * #RULE_TENANT_MISMATCH}, {@value #RULE_PURPOSE_OF_USE}, {@value #RULE_UNAUTHENTICATED} and {@value
+ * #RULE_STEP_UP} (a user whose token's acr, amr or auth_time falls short of the method's step-up
+ * requirement: {@code UNAUTHENTICATED} with an RFC 9470 {@code insufficient_user_authentication}
+ * challenge in {@code www-authenticate}, asked only of calls that would otherwise be allowed).
  *
  * <p>The policy comes from up to three sources, combined into one: a policy built in code, a policy
  * file (reloadable with {@link #watchPolicyFile}), and {@code (hipaagrpc.auth.authz.access)}
@@ -99,6 +103,15 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
   /** Rule id of a refusal of a call that carries no principal. */
   public static final String RULE_UNAUTHENTICATED = "unauthenticated";
 
+  /**
+   * Rule id of a refusal of a user whose authentication falls short of the method's step-up
+   * requirement (acr, amr, auth_time): {@code UNAUTHENTICATED} with an RFC 9470 challenge.
+   */
+  public static final String RULE_STEP_UP = "insufficient-user-authentication";
+
+  static final Metadata.Key<String> WWW_AUTHENTICATE =
+      Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER);
+
   static final Metadata.Key<String> PURPOSE_KEY =
       Metadata.Key.of(PURPOSE_OF_USE_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> BREAK_GLASS_KEY =
@@ -112,11 +125,13 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
   // Exactly one is set: a fixed plan, or the watcher of a policy file that holds the current one.
   private final @Nullable PolicyPlan fixedPlan;
   private final @Nullable PolicyFileWatcher watcher;
+  private final Clock clock;
 
   private AuthorizationServerInterceptor(
-      @Nullable PolicyPlan fixedPlan, @Nullable PolicyFileWatcher watcher) {
+      @Nullable PolicyPlan fixedPlan, @Nullable PolicyFileWatcher watcher, Clock clock) {
     this.fixedPlan = fixedPlan;
     this.watcher = watcher;
+    this.clock = clock;
   }
 
   /** Starts configuring an interceptor. */
@@ -273,6 +288,22 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       return refuse(
           call, facts, policy, RULE_TENANT_MISMATCH, Status.Code.PERMISSION_DENIED, DENIED);
     }
+    StepUpRequirement stepUp = method.stepUp;
+    if (stepUp != null
+        && principal.kind() == Principal.Kind.USER
+        && !stepUp.satisfiedBy(principal, clock.instant())) {
+      // Only a call that would otherwise be allowed (break-glass included) asks for step-up: a
+      // caller denied anyway learns nothing from a challenge.
+      facts.decision(AccessDecision.deny(RULE_STEP_UP, policy.version));
+      Metadata trailers = new Metadata();
+      trailers.put(WWW_AUTHENTICATE, stepUp.challenge());
+      logger.debug(
+          "step-up required: method={} correlationId={}",
+          call.getMethodDescriptor().getFullMethodName(),
+          facts.correlationId());
+      return Refusals.refuse(
+          call, Refusals.status(Status.Code.UNAUTHENTICATED, STEP_UP, facts), trailers);
+    }
     facts.decision(decision);
     boolean breakGlass = decision.outcome() == AccessDecision.Outcome.BREAK_GLASS;
     ServerCall<ReqT, RespT> out = call;
@@ -348,6 +379,7 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
   static final String UNRECOGNIZED_REASON = "unrecognized";
 
   private static final String AUTH_REQ = "Authentication required";
+  private static final String STEP_UP = "A different authentication level is required";
   private static final String BAD_PURPOSE = "Unrecognized purpose of use";
 
   private static <ReqT> ServerCall.Listener<ReqT> refuse(
@@ -412,6 +444,7 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
     private @Nullable Path policyFile;
     private final List<ServiceDescriptor> services = new ArrayList<>();
     private final java.util.Set<String> knownRoles = new java.util.LinkedHashSet<>();
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
 
@@ -466,6 +499,12 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       return this;
     }
 
+    /** Sets the clock step-up's {@code max_auth_age_seconds} is measured with. Default: UTC. */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
     /**
      * Compiles the combined policy.
      *
@@ -480,12 +519,12 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       Policy code = policy == null ? null : policy.toProto();
       if (policyFile != null) {
         return new AuthorizationServerInterceptor(
-            null, PolicyFileWatcher.load(policyFile, code, services, knownRoles));
+            null, PolicyFileWatcher.load(policyFile, code, services, knownRoles), clock);
       }
       try {
         PolicyPlan plan = PolicyCompiler.compile(code, null, services);
         plan.requireKnownRoles(knownRoles);
-        return new AuthorizationServerInterceptor(plan, null);
+        return new AuthorizationServerInterceptor(plan, null, clock);
       } catch (IllegalArgumentException e) {
         throw new IllegalStateException("invalid authorization policy: " + e.getMessage(), e);
       }

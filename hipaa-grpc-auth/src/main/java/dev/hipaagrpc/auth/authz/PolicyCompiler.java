@@ -16,6 +16,7 @@ import dev.hipaagrpc.auth.authz.proto.MethodSpec;
 import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.auth.authz.proto.PolicyProto;
 import dev.hipaagrpc.auth.authz.proto.Rule;
+import dev.hipaagrpc.auth.authz.proto.StepUp;
 import dev.hipaagrpc.core.Actions;
 import dev.hipaagrpc.core.internal.MethodPatterns;
 import dev.hipaagrpc.core.proto.Action;
@@ -70,6 +71,7 @@ final class PolicyCompiler {
     Action action = Action.ACTION_UNSPECIFIED;
     @Nullable String patientField;
     @Nullable String tenantField;
+    @Nullable StepUpRequirement stepUp;
     final @Nullable Descriptor inputType;
 
     Spec(@Nullable Descriptor inputType) {
@@ -155,6 +157,7 @@ final class PolicyCompiler {
             }
           }
           mergeSpec(specs, known, full, access.getFhirResource(), action, "", "", where);
+          mergeStepUp(specs, known, full, access.getStepUp(), where);
           if (!access.getDeclareOnly()) {
             String id = access.getRuleId().isEmpty() ? "option:" + full : access.getRuleId();
             Rule rule =
@@ -219,6 +222,7 @@ final class PolicyCompiler {
             spec.getPatientField(),
             spec.getTenantField(),
             where);
+        mergeStepUp(specs, known, spec.getMethod(), spec.getStepUp(), where);
       }
       BreakGlass bg = policy.getBreakGlass();
       for (String role : bg.getRolesList()) {
@@ -287,7 +291,9 @@ final class PolicyCompiler {
     Action action = null;
     PolicyFieldPath patient = null;
     PolicyFieldPath tenant = null;
+    StepUpRequirement stepUp = null;
     if (spec != null) {
+      stepUp = spec.stepUp;
       if (spec.resource != null) {
         resource = spec.resource;
         action = spec.action;
@@ -314,7 +320,28 @@ final class PolicyCompiler {
         resource,
         action,
         patient,
-        tenant);
+        tenant,
+        stepUp);
+  }
+
+  /** Records a method's step-up requirement; declared twice differently is a conflict. */
+  private static void mergeStepUp(
+      Map<String, Spec> specs,
+      Map<String, Descriptors.MethodDescriptor> known,
+      String method,
+      StepUp stepUp,
+      String where) {
+    StepUpRequirement requirement = StepUpRequirement.of(stepUp, where);
+    if (requirement == null) {
+      return;
+    }
+    Descriptors.MethodDescriptor md = known.get(method);
+    Spec spec = specs.computeIfAbsent(method, k -> new Spec(md == null ? null : md.getInputType()));
+    if (spec.stepUp != null && !spec.stepUp.equals(requirement)) {
+      throw new IllegalArgumentException(
+          where + ": conflicts with the step-up requirement declared elsewhere");
+    }
+    spec.stepUp = requirement;
   }
 
   /** The action of a policy's method spec, refused when the rpc's option says otherwise. */

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 final class PolicyMethodPlan {
 
   static final PolicyMethodPlan EMPTY =
-      new PolicyMethodPlan(new PolicyRule[0], new PolicyRule[0], null, null, null, null, null);
+      new PolicyMethodPlan(
+          new PolicyRule[0], new PolicyRule[0], null, null, null, null, null, null);
 
   final PolicyRule[] denies;
   final PolicyRule[] allows;
@@ -26,6 +27,9 @@ final class PolicyMethodPlan {
   final @Nullable PolicyFieldPath patientField;
   final @Nullable PolicyFieldPath tenantField;
 
+  /** What a user's authentication must have been; null when the method asks for nothing. */
+  final @Nullable StepUpRequirement stepUp;
+
   PolicyMethodPlan(
       PolicyRule[] denies,
       PolicyRule[] allows,
@@ -33,7 +37,8 @@ final class PolicyMethodPlan {
       @Nullable String fhirResource,
       @Nullable Action action,
       @Nullable PolicyFieldPath patientField,
-      @Nullable PolicyFieldPath tenantField) {
+      @Nullable PolicyFieldPath tenantField,
+      @Nullable StepUpRequirement stepUp) {
     this.denies = denies;
     this.allows = allows;
     this.breakGlassRule = breakGlassRule;
@@ -42,6 +47,7 @@ final class PolicyMethodPlan {
     this.smartPermission = action == null ? 0 : SmartScope.permission(action);
     this.patientField = patientField;
     this.tenantField = tenantField;
+    this.stepUp = stepUp;
   }
 
   boolean checksMessages() {

@@ -23,7 +23,7 @@ class IdpPresetsTest {
 
   private static final long NOW = T0.getEpochSecond();
 
-  private static Principal verify(
+  static Principal verify(
       String issuer, String audience, ClaimMapping mapping, Map<String, Object> claims)
       throws CredentialFailure {
     return verify(
@@ -33,7 +33,7 @@ class IdpPresetsTest {
         claims);
   }
 
-  private static Principal verify(IssuerConfig.Builder config, Map<String, Object> claims)
+  static Principal verify(IssuerConfig.Builder config, Map<String, Object> claims)
       throws CredentialFailure {
     Map<String, Object> all = new LinkedHashMap<>(claims);
     all.putIfAbsent("iat", NOW);
