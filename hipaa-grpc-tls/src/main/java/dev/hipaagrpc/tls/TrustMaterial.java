@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.security.cert.Certificate;
@@ -20,6 +21,9 @@ import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -150,6 +154,53 @@ public final class TrustMaterial {
   /** The CRLs in use now (possibly empty). */
   public List<X509CRL> crls() {
     return current.crls;
+  }
+
+  /**
+   * A TLS context for HTTPS clients of this process, such as the identity provider endpoints the
+   * auth module fetches (JWKS, OIDC discovery, token endpoint: pass it to {@code
+   * KeySource.RemoteBuilder.sslContext} or {@code ClientCredentialsTokenSource.Builder
+   * .sslContext}), that trusts exactly this material: its CAs and CRLs, following every reload and
+   * {@link #update} for each new connection, and nothing from the JDK's public CA store. The trust
+   * manager refuses a server check made without hostname verification ({@code
+   * java.net.http.HttpClient} and {@code HttpsURLConnection} always verify). Protocols are the
+   * JDK's client defaults (TLS 1.3 and 1.2 on JDK 17 and newer, whose {@code
+   * jdk.tls.disabledAlgorithms} removes older versions). Presents no client certificate; see {@link
+   * #clientSslContext(IdentityMaterial)}. Each call returns a new context.
+   *
+   * @throws IllegalStateException if the JDK has no TLS implementation
+   */
+  public SSLContext clientSslContext() {
+    return sslContext(null);
+  }
+
+  /**
+   * As {@link #clientSslContext()}, presenting {@code identity} as the client certificate (for
+   * mutual-TLS client authentication to a token endpoint, RFC 8705), following its reloads too.
+   */
+  public SSLContext clientSslContext(IdentityMaterial identity) {
+    return sslContext(requireNonNull(identity, "identity"));
+  }
+
+  private SSLContext sslContext(@Nullable IdentityMaterial identity) {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(
+          identity == null ? null : new KeyManager[] {new DelegatingKeyManager(identity)},
+          new TrustManager[] {
+            new DelegatingTrustManager(
+                this, new DelegatingTrustManager.Revocation(false, false), true, List.of())
+          },
+          null);
+      // A resumed session skips validation: a trust change must reach the next connection.
+      onChange(() -> SslContexts.invalidateAll(ctx.getClientSessionContext()));
+      if (identity != null) {
+        identity.onChange(() -> SslContexts.invalidateAll(ctx.getClientSessionContext()));
+      }
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("TLS is not available in this JDK", e);
+    }
   }
 
   /** Adds a listener for reloads and refusals. Returns this. */
