@@ -49,7 +49,10 @@ public final class BenchmarkServer {
     OUR_TLS,
     /** Every layer the example wires except audit. */
     STACK_WITHOUT_AUDIT,
-    /** Every layer; the example's audit (signed chained file, fail-closed), not durable. */
+    /**
+     * Every layer; the example's audit sink (signed chained file), not durable before the response,
+     * delivery policy {@code BLOCK} (see {@code PatientRecordsServer.Wiring#BUFFERED_AUDIT}).
+     */
     FULL_STACK_BUFFERED,
     /** The example exactly (audit durable before the response, fail-closed). */
     FULL_STACK_DURABLE

@@ -82,7 +82,12 @@ final class PatientRecordsServer implements Closeable {
     TLS_ONLY,
     /** Every layer but audit ({@code allowUnsafeWithoutAudit}). */
     WITHOUT_AUDIT,
-    /** Every layer; audit as the example's except not durable before the response. */
+    /**
+     * Every layer; audit as the example's except not durable before the response, and with
+     * back-pressure ({@code BLOCK}) instead of fail-closed: without the durable wait nothing holds
+     * a closed-loop load to the writer's speed, so under fail-closed the queue fills and calls are
+     * refused {@code UNAVAILABLE}; {@code BLOCK} measures the writer's sustained rate instead.
+     */
     BUFFERED_AUDIT,
     /** The example: every layer, audit durable before the response and fail-closed. */
     EXAMPLE
@@ -224,7 +229,7 @@ final class PatientRecordsServer implements Closeable {
               .build();
       dispatcher =
           AuditDispatcher.newBuilder(sink)
-              .policy(DeliveryPolicy.FAIL_CLOSED)
+              .policy(wiring == Wiring.EXAMPLE ? DeliveryPolicy.FAIL_CLOSED : DeliveryPolicy.BLOCK)
               .durableBeforeResponse(wiring == Wiring.EXAMPLE)
               .build();
       stackBuilder.audit(
