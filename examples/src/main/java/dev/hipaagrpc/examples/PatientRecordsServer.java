@@ -34,12 +34,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The patient-records server with the full hipaa-grpc stack, in the canonical order:
@@ -69,16 +72,52 @@ final class PatientRecordsServer implements Closeable {
         .build();
   }
 
+  /**
+   * How much of the example {@link #start(DemoEnvironment, int, String, URI, SSLContext, Options)}
+   * applies. The example is {@link #EXAMPLE}; the others exist for the full-stack benchmark ({@link
+   * BenchmarkServer}), which measures this wiring with layers taken away.
+   */
+  enum Wiring {
+    /** The example's TLS and transport limits; the service is added without the stack. */
+    TLS_ONLY,
+    /** Every layer but audit ({@code allowUnsafeWithoutAudit}). */
+    WITHOUT_AUDIT,
+    /**
+     * Every layer; audit as the example's except not durable before the response, and with
+     * back-pressure ({@code BLOCK}) instead of fail-closed: without the durable wait nothing holds
+     * a closed-loop load to the writer's speed, so under fail-closed the queue fills and calls are
+     * refused {@code UNAVAILABLE}; {@code BLOCK} measures the writer's sustained rate instead.
+     */
+    BUFFERED_AUDIT,
+    /** The example: every layer, audit durable before the response and fail-closed. */
+    EXAMPLE
+  }
+
+  /**
+   * What {@link #start(DemoEnvironment, int, String, URI, SSLContext, Options)} varies for the
+   * full-stack benchmark; the example uses {@link #example}.
+   *
+   * @param unlimitedRates rate limits that never refuse (a benchmark's load would hit the
+   *     example's), instead of the example's
+   * @param auditDir where the audit log goes (one directory per server process)
+   */
+  record Options(
+      Wiring wiring, boolean unlimitedRates, Path auditDir, PatientRecordsService service) {
+    static Options example(DemoEnvironment env) {
+      return new Options(Wiring.EXAMPLE, false, env.auditDir, new PatientRecordsService());
+    }
+  }
+
   private final Server server;
   private final KeySource keys;
-  private final AuditDispatcher auditDispatcher;
+  private final @Nullable AuditDispatcher auditDispatcher;
   private final ScheduledExecutorService scheduler;
   private final CertificateExpiryMonitor expiryMonitor;
 
   private PatientRecordsServer(
       Server server,
       KeySource keys,
-      AuditDispatcher auditDispatcher,
+      @Nullable AuditDispatcher auditDispatcher,
       ScheduledExecutorService scheduler,
       CertificateExpiryMonitor expiryMonitor) {
     this.server = server;
@@ -99,6 +138,19 @@ final class PatientRecordsServer implements Closeable {
   static PatientRecordsServer start(
       DemoEnvironment env, int port, String issuer, URI jwksUri, SSLContext idpTrust)
       throws IOException {
+    return start(env, port, issuer, jwksUri, idpTrust, Options.example(env));
+  }
+
+  /** Starts the server wired as {@code options} say (the example: {@link Options#example}). */
+  static PatientRecordsServer start(
+      DemoEnvironment env,
+      int port,
+      String issuer,
+      URI jwksUri,
+      SSLContext idpTrust,
+      Options options)
+      throws IOException {
+    Wiring wiring = options.wiring();
     ScheduledExecutorService scheduler =
         Executors.newScheduledThreadPool(
             1,
@@ -139,7 +191,7 @@ final class PatientRecordsServer implements Closeable {
             .build();
 
     // Authorization: rules on the rpcs (.proto options) pooled with the code policy above.
-    PatientRecordsService service = new PatientRecordsService();
+    PatientRecordsService service = options.service();
     ServerServiceDefinition definition = service.bindService();
     AuthorizationServerInterceptor authorization =
         AuthorizationServerInterceptor.newBuilder()
@@ -149,10 +201,12 @@ final class PatientRecordsServer implements Closeable {
 
     // Rate limits per caller, tighter for bulk-prone roles.
     RateLimitServerInterceptor rateLimit =
-        RateLimitServerInterceptor.newBuilder()
-            .defaultLimit(20, 40)
-            .roleLimit("nurse", 2, 5)
-            .build();
+        options.unlimitedRates()
+            ? RateLimitServerInterceptor.newBuilder().defaultLimit(1e9, 1_000_000_000L).build()
+            : RateLimitServerInterceptor.newBuilder()
+                .defaultLimit(20, 40)
+                .roleLimit("nurse", 2, 5)
+                .build();
 
     // Minimum necessary: masking by role from the .proto options; generic errors. Strict mode
     // refuses to start if any string field of the API carries no classification.
@@ -164,25 +218,30 @@ final class PatientRecordsServer implements Closeable {
 
     // Audit: hash-chained, forward-secure, signed file. The response waits until its event is on
     // disk (group commit), and calls fail closed (UNAVAILABLE) while the log cannot be written.
-    ChainedFileSink sink =
-        ChainedFileSink.newBuilder(env.auditDir)
-            .genesisKey(AuditKeys.readSecretKey(env.genesisKey))
-            .signingKey(
-                AuditKeys.readSigningKeyPair(env.checkpointPrivateKey, env.checkpointPublicKey))
-            .checkpointEvery(50, Duration.ofSeconds(10))
-            .build();
-    AuditDispatcher dispatcher =
-        AuditDispatcher.newBuilder(sink)
-            .policy(DeliveryPolicy.FAIL_CLOSED)
-            .durableBeforeResponse(true)
-            .build();
-    AuditServerInterceptor audit =
-        AuditServerInterceptor.newBuilder(dispatcher, AuditKeys.readSecretKey(env.identifierKey))
-            .build();
+    AuditDispatcher dispatcher = null;
+    SecurityStack.Builder stackBuilder = SecurityStack.newBuilder();
+    if (wiring == Wiring.BUFFERED_AUDIT || wiring == Wiring.EXAMPLE) {
+      ChainedFileSink sink =
+          ChainedFileSink.newBuilder(options.auditDir())
+              .genesisKey(AuditKeys.readSecretKey(env.genesisKey))
+              .signingKey(
+                  AuditKeys.readSigningKeyPair(env.checkpointPrivateKey, env.checkpointPublicKey))
+              .checkpointEvery(50, Duration.ofSeconds(10))
+              .build();
+      dispatcher =
+          AuditDispatcher.newBuilder(sink)
+              .policy(wiring == Wiring.EXAMPLE ? DeliveryPolicy.FAIL_CLOSED : DeliveryPolicy.BLOCK)
+              .durableBeforeResponse(wiring == Wiring.EXAMPLE)
+              .build();
+      stackBuilder.audit(
+          AuditServerInterceptor.newBuilder(dispatcher, AuditKeys.readSecretKey(env.identifierKey))
+              .build());
+    } else {
+      stackBuilder.allowUnsafeWithoutAudit(); // benchmark wirings only
+    }
 
     SecurityStack stack =
-        SecurityStack.newBuilder()
-            .audit(audit)
+        stackBuilder
             .transportGuard(TransportGuardServerInterceptor.create())
             .authentication(authentication)
             .authorization(authorization)
@@ -198,6 +257,10 @@ final class PatientRecordsServer implements Closeable {
             new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
             MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build());
     HardenedServerDefaults.create().applyTo(builder); // transport limits only
+    if (wiring == Wiring.TLS_ONLY) {
+      Server server = builder.addService(definition).build().start();
+      return new PatientRecordsServer(server, keys, null, scheduler, expiryMonitor);
+    }
     // The stack runs for every call of every service, once; unknown methods are answered after
     // authentication and audited. Every service is wrapped for guarded request parsing.
     stack.applyTo(builder);
@@ -222,7 +285,7 @@ final class PatientRecordsServer implements Closeable {
   }
 
   AuditDispatcher auditDispatcher() {
-    return auditDispatcher;
+    return Objects.requireNonNull(auditDispatcher, "this wiring has no audit");
   }
 
   void awaitTermination() throws InterruptedException {
@@ -241,7 +304,9 @@ final class PatientRecordsServer implements Closeable {
       server.shutdownNow();
     }
     keys.close();
-    auditDispatcher.close();
+    if (auditDispatcher != null) {
+      auditDispatcher.close();
+    }
     scheduler.shutdownNow();
   }
 }

@@ -78,7 +78,8 @@ final class PatientRecordsService extends PatientRecordsGrpc.PatientRecordsImplB
             observation("obs-3", "19935-6", "Peak expiratory flow", "410 L/min", "2026-09-15")));
   }
 
-  private void put(Patient p) {
+  /** Adds or replaces a record (the full-stack benchmark adds a bigger one). */
+  void put(Patient p) {
     patients.put(key(p.getTenantId(), p.getPatientId()), p);
   }
 
