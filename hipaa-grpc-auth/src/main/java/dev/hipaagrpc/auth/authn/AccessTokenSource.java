@@ -21,6 +21,15 @@ public interface AccessTokenSource {
   String token() throws IOException;
 
   /**
+   * Tells the source that a server refused a token it supplied for a call started at {@code
+   * instant} ({@code invalid_token}): a caching source drops its token if it obtained it before
+   * then, so the next {@link #token()} gets a fresh one. Called by {@link
+   * BearerCallCredentials#refreshOnInvalidToken()}. Default: nothing (a static token cannot be
+   * refreshed).
+   */
+  default void invalidateIssuedBefore(java.time.Instant instant) {}
+
+  /**
    * Returns a source that always supplies {@code token}, for tokens managed outside this library.
    *
    * @throws IllegalArgumentException if the token is blank or not printable ASCII

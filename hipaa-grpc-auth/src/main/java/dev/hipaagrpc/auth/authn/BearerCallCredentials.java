@@ -3,6 +3,7 @@ package dev.hipaagrpc.auth.authn;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.CallCredentials;
+import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
 import io.grpc.Status;
@@ -53,6 +54,18 @@ public final class BearerCallCredentials extends CallCredentials {
   public static BearerCallCredentials INSECURE_allowPlaintextForLoopbackTesting(
       AccessTokenSource source) {
     return new BearerCallCredentials(requireNonNull(source, "source"), true);
+  }
+
+  /**
+   * A client interceptor to install with these credentials (on the channel or the stub): when the
+   * server refuses a call's token as {@code invalid_token} (revoked, rotated key, expired early),
+   * it tells the token source, which drops the token if it had it before the call started, and
+   * sends a unary call again once with a fresh token. Never more than one retry per call, so a
+   * server that refuses every token cannot make the client loop; streaming calls are not replayed
+   * (the next call gets the fresh token). Thread-safe.
+   */
+  public ClientInterceptor refreshOnInvalidToken() {
+    return new InvalidTokenRetry(source, java.time.Clock.systemUTC());
   }
 
   @Override

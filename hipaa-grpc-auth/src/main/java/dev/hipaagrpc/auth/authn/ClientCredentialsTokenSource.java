@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -32,11 +33,13 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
 
   private static final class Cached {
     final String token;
+    final long fetchedAtMillis;
     final long refreshAtMillis;
     final long expiresAtMillis;
 
-    Cached(String token, long refreshAtMillis, long expiresAtMillis) {
+    Cached(String token, long fetchedAtMillis, long refreshAtMillis, long expiresAtMillis) {
       this.token = token;
+      this.fetchedAtMillis = fetchedAtMillis;
       this.refreshAtMillis = refreshAtMillis;
       this.expiresAtMillis = expiresAtMillis;
     }
@@ -63,6 +66,9 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
     StringBuilder f = new StringBuilder("grant_type=client_credentials");
     if (!b.scopes.isEmpty()) {
       f.append("&scope=").append(urlEncode(String.join(" ", b.scopes)));
+    }
+    for (URI resource : b.resources) {
+      f.append("&resource=").append(urlEncode(resource.toString()));
     }
     if (b.audience != null) {
       f.append("&audience=").append(urlEncode(b.audience));
@@ -111,6 +117,21 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
     }
   }
 
+  /**
+   * Drops the cached token if it was fetched before {@code instant} (a server refused it): the next
+   * {@link #token()} fetches a new one. A token fetched since is kept, so concurrent refusals of
+   * one stale token cause one fetch, not one each.
+   */
+  @Override
+  public void invalidateIssuedBefore(Instant instant) {
+    synchronized (lock) {
+      Cached c = cached;
+      if (c != null && c.fetchedAtMillis < instant.toEpochMilli()) {
+        cached = null;
+      }
+    }
+  }
+
   private Cached fetch(long now) throws IOException {
     HttpRequest request =
         HttpRequest.newBuilder(endpoint)
@@ -147,7 +168,7 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
     // A huge expires_in would overflow the deadline below; no access token should live a day.
     lifetimeMillis = Math.min(lifetimeMillis, Duration.ofDays(1).toMillis());
     long early = Math.min(refreshBeforeMillis, lifetimeMillis / 2);
-    return new Cached(token, now + lifetimeMillis - early, now + lifetimeMillis);
+    return new Cached(token, now, now + lifetimeMillis - early, now + lifetimeMillis);
   }
 
   private static String urlEncode(String s) {
@@ -167,6 +188,7 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
     private final String clientSecret;
     private final List<String> scopes = new ArrayList<>();
     private @Nullable String audience;
+    private final List<URI> resources = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private Duration refreshBefore = Duration.ofSeconds(60);
     private Duration timeout = Duration.ofSeconds(10);
@@ -194,7 +216,27 @@ public final class ClientCredentialsTokenSource implements AccessTokenSource {
       return this;
     }
 
-    /** Sends an {@code audience} parameter (used by several providers). Default: none. */
+    /**
+     * Asks for a token for these resource servers, sent as RFC 8707 "resource" parameters, the
+     * standard way to name the API a token is for (one per URI; several allowed). Each must be an
+     * absolute URI without a fragment. Default: none.
+     */
+    public Builder resource(URI... resources) {
+      for (URI r : resources) {
+        requireNonNull(r, "resource");
+        if (!r.isAbsolute() || r.getRawFragment() != null) {
+          throw new IllegalArgumentException(
+              "a resource must be an absolute URI without a fragment (RFC 8707 section 2)");
+        }
+        this.resources.add(r);
+      }
+      return this;
+    }
+
+    /**
+     * Sends an {@code audience} parameter, which some providers (Auth0) use instead of RFC 8707
+     * {@link #resource}. Default: none.
+     */
     public Builder audience(String audience) {
       this.audience = requireNonNull(audience, "audience");
       return this;

@@ -81,6 +81,40 @@ class ClientCredentialsTokenSourceTest {
   }
 
   @Test
+  void token_rfc8707Resources_sentOneParameterEach() throws Exception {
+    ClientCredentialsTokenSource.newBuilder(endpoint.tokenUri(), "c", "s")
+        .resource(
+            java.net.URI.create("https://records.hospital.example/"),
+            java.net.URI.create("https://labs.hospital.example/fhir"))
+        .clock(clock)
+        .sslContext(MtlsTestSupport.httpsClientContext())
+        .build()
+        .token();
+    assertThat(endpoint.lastTokenForm)
+        .isEqualTo(
+            "grant_type=client_credentials"
+                + "&resource=https%3A%2F%2Frecords.hospital.example%2F"
+                + "&resource=https%3A%2F%2Flabs.hospital.example%2Ffhir");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ClientCredentialsTokenSource.newBuilder(endpoint.tokenUri(), "c", "s")
+                    .resource(java.net.URI.create("https://x.example/#frag")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void invalidateIssuedBefore_dropsOnlyATokenFetchedEarlier() throws Exception {
+    ClientCredentialsTokenSource s = source();
+    assertThat(s.token()).isEqualTo("tok-1");
+    s.invalidateIssuedBefore(clock.instant().minusSeconds(1));
+    assertThat(s.token()).as("fetched after that instant: kept").isEqualTo("tok-1");
+    clock.advanceSeconds(5);
+    s.invalidateIssuedBefore(clock.instant());
+    assertThat(s.token()).isEqualTo("tok-2");
+    assertThat(endpoint.tokenRequests.get()).isEqualTo(2);
+  }
+
+  @Test
   void token_manyConcurrentCallers_oneRequest() throws Exception {
     ClientCredentialsTokenSource s = source();
     endpoint.tokenGate = new CountDownLatch(1);
