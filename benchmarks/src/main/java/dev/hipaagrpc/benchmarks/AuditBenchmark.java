@@ -306,6 +306,174 @@ public class AuditBenchmark {
     s.submitted.increment();
   }
 
+  // ------------------------------------------------------------------ writer CPU per event
+
+  /**
+   * An event the size of the example's {@code GetPatient} record (about 1.3 KB framed): a hashed
+   * subject, two roles, mTLS peer, three patients, a recorded header.
+   */
+  static final AuditEvent EXAMPLE_EVENT =
+      AuditEvent.newBuilder()
+          .setSchema("hipaagrpc.audit/2")
+          .setEventId("5f0c8a4e2b7d4c1e9a3f6b8d0e2c4a61")
+          .setType(AuditEvent.Type.CALL)
+          .setTime("2026-03-04T05:06:07.008Z")
+          .setCorrelationId("0af7651916cd43dd8448eb211c80319c")
+          .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
+          .setActor(
+              Actor.newBuilder()
+                  .setSubject("kh1.Q2x1bmlj.7m1O6fM4q0yJbq2cR6n1i9k3Jx0x4Vd8eXgS2pL5tQw")
+                  .setSubjectHashed(true)
+                  .setKind("USER")
+                  .addRoles("physician")
+                  .addRoles("clinician")
+                  .setAuthMethod("BEARER_TOKEN")
+                  .setCredentialFingerprint(
+                      "f3a9c2d1e0b4a5968778695a4b3c2d1ef3a9c2d1e0b4a5968778695a4b3c2d1e")
+                  .setIssuer("https://idp.clinic.example/realms/records")
+                  .setTenant("north-clinic"))
+          .setSource(
+              Source.newBuilder()
+                  .setAddress("kh1.Q2x1bmlj.Yq3vH0aWm8cT1pZ6sB2nK9dF4gR7xL0eU5iO3jA8wEc")
+                  .setPeerSpiffeId("spiffe://clinic.example/ns/records/sa/frontend")
+                  .setPeerCertificateSha256(
+                      "9b1c3e5d7f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a6c8e0b2d4f6a8c0e")
+                  .setAuthority("records.clinic.example:8443"))
+          .setTarget(
+              Target.newBuilder()
+                  .setService("hipaagrpc.examples.records.v1.PatientRecords")
+                  .setMethod("GetPatient")
+                  .setAction("read")
+                  .setMethodType("UNARY"))
+          .setResource(
+              Resource.newBuilder()
+                  .setType("Patient")
+                  .addPatients(PATIENT_ID)
+                  .addPatients("kh1.XHfX_Y9R.8dWm2QnR5tYv1Kx7bJ3cL9fP0hS6gU4aE2iO8wZ5qT1")
+                  .addPatients("kh1.XHfX_Y9R.p4Lk9Vx2Rn7Ct5Hq1Bz8Mw3Jf6Gd0Sy4Ue2Ta9Ko7Ni"))
+          .setOutcome(Outcome.newBuilder().setStatus("OK"))
+          .setAuthorization(
+              Authorization.newBuilder()
+                  .setDecision("ALLOW")
+                  .setRuleId("hipaagrpc.examples.records.v1.PatientRecords/GetPatient#physician")
+                  .setPolicyVersion("2026-11-demo-1")
+                  .setPurposeOfUse("TREAT"))
+          .setMaskedFields(3)
+          .setTraffic(
+              Traffic.newBuilder()
+                  .setRequestMessages(1)
+                  .setRequestBytes(44)
+                  .setResponseMessages(1)
+                  .setResponseBytes(1012))
+          .setLatencyMicros(412)
+          .putHeaders("user-agent", "grpc-java-netty/1.70.0 records-frontend/3.2.1 (linux; amd64)")
+          .build();
+
+  /** Events per {@code write} in the writer benchmark: a typical batch under load. */
+  static final int WRITER_BATCH = 64;
+
+  /**
+   * A chained file written directly from the benchmark thread, the way the dispatcher's writer
+   * thread does, with the library's checkpoint and rotation defaults; sealed files are deleted.
+   */
+  @State(Scope.Thread)
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public static class Writer {
+    Path dir;
+    ChainedFileSink sink;
+    final java.util.List<AuditEvent> batch =
+        java.util.Collections.nCopies(WRITER_BATCH, EXAMPLE_EVENT);
+    final java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long events;
+    long cpu0;
+    long bytes0;
+
+    @Setup
+    public void setUp() throws IOException {
+      dir = tempDir("audit-writer");
+      sink =
+          ChainedFileSink.newBuilder(dir)
+              .genesisKey(AuditKeys.newSecretKey())
+              .signingKey(AuditKeys.newSigningKeyPair())
+              .onSealed(Writer::delete)
+              .build();
+    }
+
+    static void delete(Path p) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+      events = 0;
+      cpu0 = threads.getCurrentThreadCpuTime();
+    }
+
+    @TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      System.out.printf(
+          "%n[writer] %d events, thread CPU %.2f us per event%n",
+          events, events == 0 ? 0.0 : cpu / 1000.0 / events);
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+      sink.close();
+      deleteTree(dir);
+    }
+  }
+
+  /** The writer's work for one event of the example's size: frame, HMAC, hash, write. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  @org.openjdk.jmh.annotations.OperationsPerInvocation(WRITER_BATCH)
+  public void writerChainedFilePerEvent(Writer w) throws IOException {
+    w.sink.write(w.batch);
+    w.events += WRITER_BATCH;
+  }
+
+  /** Baseline: the protobuf binary serialization of the same event. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public byte[] writerBaselineProtobufSerialize() {
+    return EXAMPLE_EVENT.toByteArray();
+  }
+
+  /** Baseline: the cryptography a record cannot avoid, SHA-256 and HMAC-SHA256 of 1.3 KB. */
+  @State(Scope.Thread)
+  public static class Crypto {
+    final byte[] line = new byte[1300];
+    final java.security.MessageDigest sha256;
+    final javax.crypto.Mac hmac;
+
+    public Crypto() {
+      try {
+        sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        hmac = javax.crypto.Mac.getInstance("HmacSHA256");
+        hmac.init(new javax.crypto.spec.SecretKeySpec(AuditKeys.newSecretKey(), "HmacSHA256"));
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public byte[] writerBaselineSha256AndHmac(Crypto c) {
+    c.hmac.update(c.line, 0, c.line.length - 74);
+    c.hmac.doFinal();
+    return c.sha256.digest(c.line);
+  }
+
   // ------------------------------------------------------------------ per-call cost
 
   static final MethodDescriptor<StringValue, StringValue> METHOD =
