@@ -162,13 +162,14 @@ final class PatientRecordsServer implements Closeable {
     MaskingServerInterceptor masking = MaskingServerInterceptor.create(redactor);
 
     // Audit: hash-chained, forward-secure, signed file. The response waits until its event is on
-    // disk (group commit), and calls fail closed (UNAVAILABLE) while the log cannot be written.
+    // disk (group commit, no thread blocked per call), and calls fail closed (UNAVAILABLE) while
+    // the log cannot be written. Checkpoints at the library's defaults (every 10 000 records or
+    // 60 s): each costs one Ed25519 signature and three fsyncs, shared by all those records.
     ChainedFileSink sink =
         ChainedFileSink.newBuilder(env.auditDir)
             .genesisKey(AuditKeys.readSecretKey(env.genesisKey))
             .signingKey(
                 AuditKeys.readSigningKeyPair(env.checkpointPrivateKey, env.checkpointPublicKey))
-            .checkpointEvery(50, Duration.ofSeconds(10))
             .build();
     AuditDispatcher dispatcher =
         AuditDispatcher.newBuilder(sink)
