@@ -56,7 +56,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Under {@link DeliveryPolicy#FAIL_CLOSED} or durable-before-response, a unary response (headers
  * and message) is held until the call's event is accepted (or durable), and replaced by {@code
  * UNAVAILABLE} if it is not; a streaming response's messages flow, but its final status is held the
- * same way.
+ * same way. No thread waits while a response is held: the service's {@code close} returns, and the
+ * dispatcher's verdict (in durable mode, from the writer's fsync) releases it.
  *
  * <p>Thread-safe; one instance serves any number of services.
  */
