@@ -306,6 +306,310 @@ public class AuditBenchmark {
     s.submitted.increment();
   }
 
+  // ------------------------------------------------------------------ writer CPU per event
+
+  /**
+   * An event the size of the example's {@code GetPatient} record (about 1.3 KB framed): two roles,
+   * an mTLS peer, a patient, a recorded header.
+   */
+  static final AuditEvent EXAMPLE_EVENT =
+      AuditEvent.newBuilder()
+          .setSchema("hipaagrpc.audit/2")
+          .setEventId("5f0c8a4e2b7d4c1e9a3f6b8d0e2c4a61")
+          .setType(AuditEvent.Type.CALL)
+          .setTime("2026-03-04T05:06:07.008Z")
+          .setCorrelationId("0af7651916cd43dd8448eb211c80319c")
+          .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
+          .setActor(
+              Actor.newBuilder()
+                  .setSubject("dr.house")
+                  .setKind("USER")
+                  .addRoles("physician")
+                  .addRoles("clinician")
+                  .setAuthMethod("BEARER_TOKEN")
+                  .setCredentialFingerprint("f3a9c2d1e0b4a5968778695a4b3c2d1e")
+                  .setIssuer("https://idp.clinic.example"))
+          .setSource(
+              Source.newBuilder()
+                  .setAddress("10.1.2.3")
+                  .setPeerSpiffeId("spiffe://clinic.example/ns/records/sa/frontend")
+                  .setPeerCertificateSha256(
+                      "9b1c3e5d7f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a6c8e0b2d4f6a8c0e"))
+          .setTarget(
+              Target.newBuilder()
+                  .setService("hipaagrpc.examples.records.v1.PatientRecords")
+                  .setMethod("GetPatient")
+                  .setAction("read")
+                  .setMethodType("UNARY"))
+          .setResource(Resource.newBuilder().setType("Patient").addPatients(PATIENT_ID))
+          .setOutcome(Outcome.newBuilder().setStatus("OK"))
+          .setAuthorization(
+              Authorization.newBuilder()
+                  .setDecision("ALLOW")
+                  .setRuleId("GetPatient#physician")
+                  .setPolicyVersion("2026-11-demo-1")
+                  .setPurposeOfUse("TREAT"))
+          .setMaskedFields(3)
+          .setTraffic(
+              Traffic.newBuilder()
+                  .setRequestMessages(1)
+                  .setRequestBytes(44)
+                  .setResponseMessages(1)
+                  .setResponseBytes(1012))
+          .setLatencyMicros(412)
+          .putHeaders("user-agent", "grpc-java-netty/1.70.0")
+          .build();
+
+  /** Events per {@code write} in the writer benchmark: a typical batch under load. */
+  static final int WRITER_BATCH = 64;
+
+  /**
+   * Measures the benchmark thread's CPU time per operation in each iteration and prints it: JMH's
+   * own figures are wall time, which on a loaded machine includes time spent descheduled.
+   */
+  public abstract static class CpuMeter {
+    final java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long ops;
+    long cpu0;
+
+    abstract String name();
+
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+      ops = 0;
+      cpu0 = threads.getCurrentThreadCpuTime();
+    }
+
+    @TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      System.out.printf(
+          "%n[cpu] %s: %.3f us CPU per event (%d events)%n",
+          name(), ops == 0 ? 0.0 : cpu / 1000.0 / ops, ops);
+    }
+  }
+
+  /**
+   * A chained file written directly from the benchmark thread, the way the dispatcher's writer
+   * thread does, with the library's checkpoint and rotation defaults; sealed files are deleted.
+   */
+  @State(Scope.Thread)
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public static class Writer extends CpuMeter {
+    Path dir;
+    ChainedFileSink sink;
+    final java.util.List<AuditEvent> batch =
+        java.util.Collections.nCopies(WRITER_BATCH, EXAMPLE_EVENT);
+
+    @Override
+    String name() {
+      return "writer, chained file";
+    }
+
+    @Setup
+    public void setUp() throws IOException {
+      dir = tempDir("audit-writer");
+      sink =
+          ChainedFileSink.newBuilder(dir)
+              .genesisKey(AuditKeys.newSecretKey())
+              .signingKey(AuditKeys.newSigningKeyPair())
+              .onSealed(AuditBenchmark::delete)
+              .build();
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+      sink.close();
+      deleteTree(dir);
+    }
+  }
+
+  static void delete(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The writer's work for one event of the example's size: frame, HMAC, hash, write. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  @org.openjdk.jmh.annotations.OperationsPerInvocation(WRITER_BATCH)
+  public void writerChainedFilePerEvent(Writer w) throws IOException {
+    w.sink.write(w.batch);
+    w.ops += WRITER_BATCH;
+  }
+
+  /** CPU meter for the protobuf baseline. */
+  @State(Scope.Thread)
+  public static class Protobuf extends CpuMeter {
+    @Override
+    String name() {
+      return "baseline, protobuf serialization";
+    }
+  }
+
+  /** Baseline: the protobuf binary serialization of the same event. */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public byte[] writerBaselineProtobufSerialize(Protobuf p) {
+    p.ops++;
+    return EXAMPLE_EVENT.toByteArray();
+  }
+
+  /** Baseline: the cryptography a record cannot avoid, SHA-256 and HMAC-SHA256 of its line. */
+  @State(Scope.Thread)
+  public static class Crypto extends CpuMeter {
+    final byte[] line = new byte[EXAMPLE_LINE_BYTES];
+    final java.security.MessageDigest sha256;
+    final javax.crypto.Mac hmac;
+
+    public Crypto() {
+      try {
+        sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        hmac = javax.crypto.Mac.getInstance("HmacSHA256");
+        hmac.init(new javax.crypto.spec.SecretKeySpec(AuditKeys.newSecretKey(), "HmacSHA256"));
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    String name() {
+      return "baseline, SHA-256 + HMAC-SHA256 of the line";
+    }
+  }
+
+  /** The length of {@link #EXAMPLE_EVENT}'s line in the chained file, newline included. */
+  static final int EXAMPLE_LINE_BYTES = 1345;
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public byte[] writerBaselineSha256AndHmac(Crypto c) {
+    c.ops++;
+    c.hmac.update(c.line, 0, c.line.length - 75);
+    c.hmac.doFinal();
+    return c.sha256.digest(c.line);
+  }
+
+  /** What a checkpoint costs in CPU, besides its three fsyncs: one Ed25519 signature. */
+  @State(Scope.Thread)
+  public static class Signing extends CpuMeter {
+    final java.security.PrivateKey key = AuditKeys.newSigningKeyPair().getPrivate();
+    final byte[] canonical = new byte[300];
+
+    @Override
+    String name() {
+      return "checkpoint, Ed25519 signature";
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public byte[] checkpointEd25519Sign(Signing s) throws java.security.GeneralSecurityException {
+    s.ops++;
+    java.security.Signature sig = java.security.Signature.getInstance("Ed25519");
+    sig.initSign(s.key);
+    sig.update(s.canonical);
+    return sig.sign();
+  }
+
+  // ------------------------------------------------------------------ example wiring, sustained
+
+  /** Calls in flight at once in the sustained benchmark (below the queue's 8192). */
+  static final int IN_FLIGHT = 4096;
+
+  /**
+   * The example's audit wiring: the chained file with the library's checkpoint defaults,
+   * FAIL_CLOSED, durable before response. Events are submitted without waiting ({@code
+   * submitAsync}), as the interceptor holds a response without a thread, with at most {@link
+   * #IN_FLIGHT} awaiting their fsync. Prints written, lost and refused counts and the CPU the
+   * dispatcher's own threads spent per event.
+   */
+  @State(Scope.Benchmark)
+  @SuppressWarnings("NullAway.Init") // fields are set in @Setup
+  public static class ExampleWiring {
+    Path dir;
+    AuditDispatcher dispatcher;
+    final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT);
+    final LongAdder submitted = new LongAdder();
+    final LongAdder notRecorded = new LongAdder();
+    final java.util.List<Thread> own = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Setup
+    public void setUp() throws IOException {
+      dir = tempDir("audit-example");
+      ChainedFileSink sink =
+          ChainedFileSink.newBuilder(dir)
+              .genesisKey(AuditKeys.newSecretKey())
+              .signingKey(AuditKeys.newSigningKeyPair())
+              .onSealed(AuditBenchmark::delete)
+              .build();
+      dispatcher =
+          AuditDispatcher.newBuilder(sink)
+              .policy(DeliveryPolicy.FAIL_CLOSED)
+              .durableBeforeResponse(true)
+              .threadFactory(
+                  r -> {
+                    Thread t = new Thread(r, "hipaagrpc-audit-" + own.size());
+                    t.setDaemon(true);
+                    own.add(t);
+                    return t;
+                  })
+              .build();
+    }
+
+    @TearDown
+    public void tearDown() throws InterruptedException {
+      // Wait for everything in flight, then count.
+      inFlight.acquire(IN_FLIGHT);
+      java.lang.management.ThreadMXBean mx =
+          java.lang.management.ManagementFactory.getThreadMXBean();
+      long cpu = 0;
+      for (Thread t : own) {
+        cpu += Math.max(0, mx.getThreadCpuTime(t.getId()));
+      }
+      long written = dispatcher.writtenEvents();
+      long syncs = dispatcher.syncBatches();
+      System.out.printf(
+          "%n[example wiring: FAIL_CLOSED, durable, default checkpoints] submitted=%d written=%d"
+              + " fsync batches=%d (%.1f events per fsync), LOST=%d, not recorded=%d,"
+              + " dispatcher threads' CPU %.2f us per event%n",
+          submitted.sum(),
+          written,
+          syncs,
+          syncs == 0 ? 0.0 : (double) written / syncs,
+          dispatcher.lostEvents(),
+          notRecorded.sum(),
+          written == 0 ? 0.0 : cpu / 1000.0 / written);
+      inFlight.release(IN_FLIGHT);
+      deleteTree(dir);
+    }
+  }
+
+  @Benchmark
+  @Threads(4)
+  public void eventsExampleWiringDurableAsync(ExampleWiring s) throws InterruptedException {
+    s.inFlight.acquire();
+    s.submitted.increment();
+    var unused =
+        s.dispatcher
+            .submitAsync(EXAMPLE_EVENT)
+            .whenComplete(
+                (ok, e) -> {
+                  if (!Boolean.TRUE.equals(ok)) {
+                    s.notRecorded.increment();
+                  }
+                  s.inFlight.release();
+                });
+  }
+
   // ------------------------------------------------------------------ per-call cost
 
   static final MethodDescriptor<StringValue, StringValue> METHOD =

@@ -173,7 +173,15 @@ public final class AuditClientInterceptor implements ClientInterceptor {
         b.setTraffic(
             EventFactory.traffic(reqMsgs.get(), reqBytes.get(), respMsgs.get(), respBytes.get()));
         b.setLatencyMicros((System.nanoTime() - startNanos) / 1000);
-        if (dispatcher.deliver(b.build())) {
+        AuditEvent event = b.build();
+        // Should durability not be confirmed in time, the record says what the application saw.
+        if (dispatcher.deliver(
+            event,
+            () -> {
+              AuditEvent.Builder refused = event.toBuilder();
+              EventFactory.outcome(refused, UNAVAILABLE);
+              return refused.build();
+            })) {
           super.onClose(status, trailers);
         } else {
           super.onClose(UNAVAILABLE, new Metadata());

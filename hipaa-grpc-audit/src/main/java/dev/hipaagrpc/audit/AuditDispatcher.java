@@ -12,11 +12,15 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The writer drains the queue in batches and writes each batch with one {@link AuditSink#write}
  * call; in durable-before-response mode it then calls {@link AuditSink#sync()} once for the batch
- * (group commit) and only then releases the calls waiting on those events. A failing sink is
- * retried with backoff, never skipped: events the queue accepted are not dropped.
+ * (group commit) and only then releases the calls waiting on those events. No thread waits for
+ * that: the interceptor holds a call's response and the writer's completion releases it (on the
+ * release executor, one task per batch). A failing sink is retried with backoff, never skipped:
+ * events the queue accepted are not dropped, and none is written twice.
  *
  * <p>Thread-safe. {@link #close()} stops accepting events, drains the queue (waiting up to the
  * close timeout for a failing sink), and closes the sink.
@@ -49,14 +55,18 @@ public final class AuditDispatcher implements Closeable {
   private final DeliveryPolicy policy;
   private final boolean durable;
   private final Duration durableTimeout;
+  private final long durableTimeoutNanos;
   private final Duration closeTimeout;
   private final int maxBatch;
   private final AuditMetrics metrics;
   private final ArrayBlockingQueue<Entry> queue;
-  private final java.util.concurrent.atomic.AtomicLong outcomeMismatches =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong outcomeMismatches = new AtomicLong();
   private final Thread writer;
   private final boolean reportsLosses;
+  // Durable mode only: watches durable timeouts, and releases held calls unless the user gave an
+  // executor for that.
+  private final @Nullable ScheduledThreadPoolExecutor watchdog;
+  private final @Nullable Executor releaseExecutor;
 
   private final AtomicLong lost = new AtomicLong();
   private final AtomicLong lostReported = new AtomicLong();
@@ -67,17 +77,31 @@ public final class AuditDispatcher implements Closeable {
   private volatile boolean sinkHealthy = true;
   private volatile boolean closing;
   private volatile long lastLossLogNanos;
+  // The batch the writer holds (durable mode), for the watchdog; null between batches.
+  private volatile Entry @Nullable [] inHand;
 
   private AuditDispatcher(Builder b) {
     this.sink = b.sink;
     this.policy = b.policy;
     this.durable = b.durable;
     this.durableTimeout = b.durableTimeout;
+    this.durableTimeoutNanos = b.durableTimeout.toNanos();
     this.closeTimeout = b.closeTimeout;
     this.maxBatch = b.maxBatch;
     this.metrics = new GuardedMetrics(b.metrics);
     this.queue = new ArrayBlockingQueue<>(b.capacity);
     this.reportsLosses = policy == DeliveryPolicy.INSECURE_SHED_AND_COUNT_LOSSES;
+    if (durable) {
+      ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, b.threadFactory);
+      long tick = Math.max(1_000_000L, Math.min(100_000_000L, durableTimeoutNanos / 8));
+      // An exception would end a periodic task silently: expire() catches its own.
+      var unused = w.scheduleWithFixedDelay(this::expire, tick, tick, TimeUnit.NANOSECONDS);
+      this.watchdog = w;
+      this.releaseExecutor = b.releaseExecutor != null ? b.releaseExecutor : w;
+    } else {
+      this.watchdog = null;
+      this.releaseExecutor = null;
+    }
     this.writer = b.threadFactory.newThread(this::run);
     writer.start();
   }
@@ -85,7 +109,8 @@ public final class AuditDispatcher implements Closeable {
   /**
    * Starts a dispatcher for {@code sink}. Defaults: {@link DeliveryPolicy#BLOCK}, queue capacity
    * 8192, batches of at most 1024, not durable-before-response, durable timeout 10 s, close timeout
-   * 10 s, no metrics, a daemon writer thread named {@code hipaagrpc-audit-writer}.
+   * 10 s, no metrics, a daemon writer thread named {@code hipaagrpc-audit-writer} (and in durable
+   * mode a second one that watches the durable timeout and releases held responses).
    */
   public static Builder newBuilder(AuditSink sink) {
     return new Builder(requireNonNull(sink, "sink"));
@@ -159,7 +184,7 @@ public final class AuditDispatcher implements Closeable {
 
   /** Offers without waiting, counting a loss; for the event of a call refused at admission. */
   void offerBestEffort(AuditEvent event) {
-    if (closing || !queue.offer(new Entry(event, null))) {
+    if (closing || !queue.offer(new Entry(event, null, null, 0))) {
       // Typically the queue is full: that is why the call was refused. Never silent.
       recordLoss(1);
     }
@@ -170,35 +195,93 @@ public final class AuditDispatcher implements Closeable {
    * job), under the same policy as calls: waits for queue room under {@link DeliveryPolicy#BLOCK},
    * and in durable-before-response mode until the event is synced.
    *
+   * <p>False always means the event was not recorded, so the caller may retry without writing it
+   * twice: when the durable timeout passes while the event is still queued it is withdrawn; once
+   * the writer holds it, this waits for the write's outcome.
+   *
    * @return true if the event was accepted (and synced, if durable); false if it was refused
-   *     ({@link DeliveryPolicy#FAIL_CLOSED} with a full queue, the durable timeout passed, or the
-   *     dispatcher is closed). Under shedding a discarded event returns true and is counted.
+   *     ({@link DeliveryPolicy#FAIL_CLOSED} with a full queue, the durable timeout passed before
+   *     the writer took it, or the dispatcher is closed). Under shedding a discarded event returns
+   *     true and is counted.
    */
   public boolean submit(AuditEvent event) {
-    return deliver(requireNonNull(event, "event"));
+    return await(deliverAsync(requireNonNull(event, "event"), null));
   }
 
   /**
-   * Delivers the event of a call under the policy. Returns whether the call may release its
-   * outcome: false means the call must fail with UNAVAILABLE (FAIL_CLOSED, or durability not
-   * reached in time).
+   * As {@link #submit}, without waiting: the future completes with what {@link #submit} would
+   * return, on the caller's thread when that is known at once, else once the event is synced
+   * (durable mode, on the release executor) or withdrawn at the durable timeout.
+   */
+  public CompletableFuture<Boolean> submitAsync(AuditEvent event) {
+    return deliverAsync(requireNonNull(event, "event"), null);
+  }
+
+  /**
+   * Delivers the event of a call under the policy, waiting as {@link #submit} does; returns whether
+   * the call may release its outcome (false: it must fail with UNAVAILABLE).
    */
   boolean deliver(AuditEvent event) {
-    return deliver(event, () -> event);
+    return await(deliverAsync(event, null));
+  }
+
+  /** As {@link #deliver(AuditEvent, Supplier, Completion)}, waiting for the outcome. */
+  boolean deliver(AuditEvent event, Supplier<AuditEvent> ifRefused) {
+    return await(deliverAsync(event, ifRefused));
+  }
+
+  private static boolean await(CompletableFuture<Boolean> f) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return f.get();
+        } catch (InterruptedException e) {
+          // The outcome must be known (a false must mean "not written"): keep waiting; the
+          // watchdog and close() bound the wait.
+          interrupted = true;
+        } catch (ExecutionException e) {
+          return false;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private CompletableFuture<Boolean> deliverAsync(
+      AuditEvent event, @Nullable Supplier<AuditEvent> ifRefused) {
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    deliver(event, ifRefused, f::complete);
+    return f;
+  }
+
+  /** Receives whether a call may release its outcome; called exactly once per delivery. */
+  interface Completion {
+    void complete(boolean release);
   }
 
   /**
-   * Delivers {@code event} for a call whose caller waits on it; {@code ifRefused} is the same event
-   * (built only when needed) recording the {@code UNAVAILABLE} the caller gets when durability is
-   * not confirmed in time. When the durable wait times out while the event is still queued, the
-   * queued event is replaced by {@code ifRefused}, so the record says what the caller saw. When the
-   * writer already took it, the call waits up to one more durable timeout for the sync; if that
-   * also passes, the caller is refused while the record keeps the service's status, and the
-   * mismatch is counted and logged.
+   * Delivers {@code event} for a call whose response is held until {@code done} says whether to
+   * release it (true) or to close the call with {@code UNAVAILABLE} (false). Nothing waits: {@code
+   * done} runs on this thread when the outcome is known at once (not durable, or refused), else on
+   * the release executor once the event's batch is synced, or on the watchdog at the durable
+   * timeout.
+   *
+   * <p>{@code ifRefused} builds the same event recording the {@code UNAVAILABLE} the caller gets
+   * when durability is not confirmed in time (null: withdraw the event instead). When the durable
+   * timeout passes while the event is still queued, it is replaced in place by that event, so the
+   * record says what the caller saw. When the writer already took it, the call waits up to one more
+   * durable timeout for the sync; if that also passes, the caller is refused while the record keeps
+   * the service's status, and the mismatch is counted and logged.
    */
-  boolean deliver(AuditEvent event, java.util.function.Supplier<AuditEvent> ifRefused) {
-    CompletableFuture<Void> done = durable ? new CompletableFuture<>() : null;
-    Entry entry = new Entry(event, done);
+  void deliver(AuditEvent event, @Nullable Supplier<AuditEvent> ifRefused, Completion done) {
+    Entry entry =
+        durable
+            ? new Entry(event, done, ifRefused, System.nanoTime() + durableTimeoutNanos)
+            : new Entry(event, null, null, 0);
     boolean accepted;
     if (closing) {
       accepted = false;
@@ -210,7 +293,8 @@ public final class AuditDispatcher implements Closeable {
           accepted = queue.offer(entry);
           if (!accepted) {
             recordLoss(1);
-            return true;
+            done.complete(true);
+            return;
           }
         }
       }
@@ -219,43 +303,15 @@ public final class AuditDispatcher implements Closeable {
       // The caller refuses the call, but its event is not in the queue: a streamed response may
       // already be out, so this is a loss, counted and reported like any other.
       recordLoss(1);
-      countRefused();
-      return false;
+      if (entry.fire()) {
+        countRefused();
+        done.complete(false);
+      }
+      return;
     }
-    if (done == null) {
-      return true;
+    if (!durable) {
+      done.complete(true);
     }
-    if (awaitDurable(done)) {
-      return true;
-    }
-    if (queue.remove(entry)) {
-      // Not yet written: record what the caller will see instead.
-      deliverDetached(ifRefused.get());
-    } else if (awaitDurable(done)) {
-      // The writer had it already and the sync finished within the grace: answer as recorded.
-      return true;
-    } else {
-      outcomeMismatches.incrementAndGet();
-      logger.warn(
-          "Audit sync not confirmed within twice the durable timeout; the call is refused"
-              + " UNAVAILABLE while its record, already written, keeps the service's status"
-              + " (correlation id {})",
-          event.getCorrelationId());
-    }
-    countRefused();
-    return false;
-  }
-
-  private boolean awaitDurable(CompletableFuture<Void> done) {
-    try {
-      done.get(durableTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      // not durable in time
-    }
-    return false;
   }
 
   /**
@@ -271,7 +327,7 @@ public final class AuditDispatcher implements Closeable {
    * under every policy but shedding; if it still cannot be queued it is counted and logged as lost.
    */
   void deliverDetached(AuditEvent event) {
-    Entry entry = new Entry(event, null);
+    Entry entry = new Entry(event, null, null, 0);
     boolean accepted;
     if (closing) {
       accepted = false;
@@ -314,6 +370,73 @@ public final class AuditDispatcher implements Closeable {
     }
   }
 
+  /**
+   * The watchdog's tick (durable mode): refuses the calls whose durable timeout passed. A queued
+   * event is replaced in place by the record of the refusal (or withdrawn, for {@link #submit}); an
+   * event the writer holds gets one more durable timeout for its sync.
+   */
+  private void expire() {
+    try {
+      expireNow();
+    } catch (RuntimeException e) {
+      logger.warn("audit durable-timeout check failed ({})", e.getClass().getName());
+    }
+  }
+
+  private void expireNow() {
+    long now = System.nanoTime();
+    Entry head = queue.peek();
+    if (head != null && head.done != null && now - head.deadline >= 0) {
+      for (Entry e : queue) {
+        if (e.done == null) {
+          continue;
+        }
+        if (now - e.deadline < 0) {
+          break; // FIFO: the rest were queued later
+        }
+        expireQueued(e);
+      }
+    }
+    Entry[] held = inHand;
+    if (held != null) {
+      for (Entry e : held) {
+        if (e.done != null
+            && e.ifRefused != null
+            && e.state == Entry.TAKEN
+            && now - e.deadline - durableTimeoutNanos >= 0
+            && e.fire()) {
+          outcomeMismatches.incrementAndGet();
+          logger.warn(
+              "Audit sync not confirmed within twice the durable timeout; the call is refused"
+                  + " UNAVAILABLE while its record, already written, keeps the service's status"
+                  + " (correlation id {})",
+              e.event.getCorrelationId());
+          countRefused();
+          complete(e, false);
+        }
+      }
+    }
+  }
+
+  private void expireQueued(Entry e) {
+    if (e.state != Entry.QUEUED) {
+      return;
+    }
+    Supplier<AuditEvent> ifRefused = e.ifRefused;
+    int next;
+    if (ifRefused == null) {
+      next = Entry.WITHDRAWN;
+    } else {
+      // Not yet written: record what the caller will see instead, in the event's place.
+      e.replacement = ifRefused.get();
+      next = Entry.REPLACED;
+    }
+    if (Entry.STATE.compareAndSet(e, Entry.QUEUED, next) && e.fire()) {
+      countRefused();
+      complete(e, false);
+    }
+  }
+
   private void run() {
     List<Entry> batch = new ArrayList<>(maxBatch);
     List<AuditEvent> events = new ArrayList<>(maxBatch + 1);
@@ -337,31 +460,44 @@ public final class AuditDispatcher implements Closeable {
       batch.add(first);
       queue.drainTo(batch, maxBatch - 1);
       events.clear();
+      int waiting = 0;
       for (Entry e : batch) {
-        events.add(e.event);
+        AuditEvent toWrite = e.take();
+        if (toWrite != null) {
+          events.add(toWrite);
+        }
+        if (e.done != null) {
+          waiting++;
+        }
+      }
+      Entry[] held = null;
+      if (waiting > 0) {
+        held = new Entry[waiting];
+        int i = 0;
+        for (Entry e : batch) {
+          if (e.done != null) {
+            held[i++] = e;
+          }
+        }
+        inHand = held;
       }
       AuditEvent loss = lossReport();
       if (loss != null) {
         events.add(loss);
       }
-      if (writeWithRetry(events)) {
-        written.addAndGet(batch.size());
+      boolean ok = events.isEmpty() || writeWithRetry(events);
+      if (ok) {
+        written.addAndGet(events.size() - (loss != null ? 1 : 0));
         if (loss != null) {
           lostReported.addAndGet(loss.getLostEvents());
         }
-        for (Entry e : batch) {
-          if (e.done != null) {
-            e.done.complete(null);
-          }
-        }
       } else {
         // Only at close, after the close timeout: counted and logged, never silent.
-        recordLoss(batch.size());
-        for (Entry e : batch) {
-          if (e.done != null) {
-            e.done.completeExceptionally(new IOException("audit sink unavailable"));
-          }
-        }
+        recordLoss(events.size() - (loss != null ? 1 : 0));
+      }
+      if (held != null) {
+        inHand = null;
+        release(held, ok);
       }
       metrics.queueDepth(queue.size());
       int size = batch.size();
@@ -372,6 +508,35 @@ public final class AuditDispatcher implements Closeable {
         // Durable mode does not linger: its callers are waiting for the sync.
         LockSupport.parkNanos(LINGER_NANOS);
       }
+    }
+  }
+
+  /** Tells the batch's held calls, off the writer thread: one task for the whole batch. */
+  private void release(Entry[] held, boolean written) {
+    Runnable task =
+        () -> {
+          for (Entry e : held) {
+            if (e.fire()) {
+              if (!written) {
+                countRefused();
+              }
+              complete(e, written);
+            }
+          }
+        };
+    try {
+      requireNonNull(releaseExecutor).execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run(); // after close: answer anyway, never leave a call held
+    }
+  }
+
+  private static void complete(Entry e, boolean release) {
+    try {
+      requireNonNull(e.done).complete(release);
+    } catch (RuntimeException ex) {
+      // One call's release must not keep the others of its batch held.
+      logger.warn("audit release of a held call failed ({})", ex.getClass().getName());
     }
   }
 
@@ -468,6 +633,10 @@ public final class AuditDispatcher implements Closeable {
       return;
     }
     drainAfterClose();
+    ScheduledThreadPoolExecutor w = watchdog;
+    if (w != null) {
+      w.shutdown(); // releases already handed to it still run
+    }
     sink.close();
   }
 
@@ -478,8 +647,10 @@ public final class AuditDispatcher implements Closeable {
     if (!left.isEmpty()) {
       recordLoss(left.size());
       for (Entry e : left) {
-        if (e.done != null) {
-          e.done.completeExceptionally(new IOException("audit dispatcher closed"));
+        Completion done = e.done;
+        if (done != null && e.fire()) {
+          countRefused();
+          done.complete(false);
         }
       }
     }
@@ -493,13 +664,50 @@ public final class AuditDispatcher implements Closeable {
     return closing && !writer.isAlive() && queue.remove(entry);
   }
 
+  /** A queued event, and for a held call its fate: taken as is, replaced, or withdrawn. */
   private static final class Entry {
-    final AuditEvent event;
-    final @Nullable CompletableFuture<Void> done;
+    static final int QUEUED = 0;
+    static final int TAKEN = 1;
+    static final int REPLACED = 2;
+    static final int WITHDRAWN = 3;
+    static final AtomicIntegerFieldUpdater<Entry> STATE =
+        AtomicIntegerFieldUpdater.newUpdater(Entry.class, "state");
+    private static final AtomicIntegerFieldUpdater<Entry> FIRED =
+        AtomicIntegerFieldUpdater.newUpdater(Entry.class, "fired");
 
-    Entry(AuditEvent event, @Nullable CompletableFuture<Void> done) {
+    final AuditEvent event;
+    // Null when nobody waits on the entry (not durable, detached).
+    final @Nullable Completion done;
+    final @Nullable Supplier<AuditEvent> ifRefused;
+    // System.nanoTime() at which the durable wait ends.
+    final long deadline;
+    volatile int state;
+    volatile int fired;
+    // Set before state becomes REPLACED.
+    @Nullable AuditEvent replacement;
+
+    Entry(
+        AuditEvent event,
+        @Nullable Completion done,
+        @Nullable Supplier<AuditEvent> ifRefused,
+        long deadline) {
       this.event = event;
       this.done = done;
+      this.ifRefused = ifRefused;
+      this.deadline = deadline;
+    }
+
+    /** The writer's take: the event to write, its replacement, or null if it was withdrawn. */
+    @Nullable AuditEvent take() {
+      if (done == null || STATE.compareAndSet(this, QUEUED, TAKEN)) {
+        return event;
+      }
+      return state == REPLACED ? replacement : null;
+    }
+
+    /** Claims the one completion of this entry; true for the first caller only. */
+    boolean fire() {
+      return FIRED.compareAndSet(this, 0, 1);
     }
   }
 
@@ -513,6 +721,7 @@ public final class AuditDispatcher implements Closeable {
     private Duration durableTimeout = Duration.ofSeconds(10);
     private Duration closeTimeout = Duration.ofSeconds(10);
     private AuditMetrics metrics = new AuditMetrics() {};
+    private @Nullable Executor releaseExecutor;
     private ThreadFactory threadFactory =
         r -> {
           Thread t = new Thread(r, "hipaagrpc-audit-writer");
@@ -587,7 +796,20 @@ public final class AuditDispatcher implements Closeable {
       return this;
     }
 
-    /** Sets the factory of the one writer thread. Default: a daemon thread. */
+    /**
+     * Where held responses are released once their batch is synced (durable mode): one task per
+     * batch, which releases each of its calls in turn (non-blocking sends). Default: the
+     * dispatcher's own watchdog thread.
+     */
+    public Builder releaseExecutor(Executor executor) {
+      this.releaseExecutor = requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Sets the factory of the writer thread (and in durable mode of the watchdog thread). Default:
+     * daemon threads.
+     */
     public Builder threadFactory(ThreadFactory threadFactory) {
       this.threadFactory = requireNonNull(threadFactory, "threadFactory");
       return this;

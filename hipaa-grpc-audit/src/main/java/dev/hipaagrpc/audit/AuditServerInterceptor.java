@@ -56,7 +56,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Under {@link DeliveryPolicy#FAIL_CLOSED} or durable-before-response, a unary response (headers
  * and message) is held until the call's event is accepted (or durable), and replaced by {@code
  * UNAVAILABLE} if it is not; a streaming response's messages flow, but its final status is held the
- * same way.
+ * same way. No thread waits while a response is held: the service's {@code close} returns, and the
+ * dispatcher's verdict (in durable mode, from the writer's fsync) releases it.
  *
  * <p>Thread-safe; one instance serves any number of services.
  */
@@ -213,12 +214,23 @@ public final class AuditServerInterceptor implements SecurityLayer {
     return message instanceof com.google.protobuf.MessageLite m ? m.getSerializedSize() : 0;
   }
 
-  private final class AuditingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
+  /**
+   * Holds the response of a call whose event must be accepted (or durable) first. The release may
+   * come from the dispatcher's release thread after the application's close returned, so the held
+   * state and every forwarded close are serialized on this object; sends happen on the
+   * application's thread before its close, and the dispatcher's queue orders them before the
+   * release.
+   */
+  private final class AuditingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT>
+      implements AuditDispatcher.Completion {
     private final CallState state;
     private final boolean hold;
     private @Nullable Metadata heldHeaders;
     private @Nullable RespT heldMessage;
-    private boolean closed;
+    private @Nullable Status heldStatus;
+    private @Nullable Metadata heldTrailers;
+    private boolean closed; // guarded by this
+    private boolean pending; // guarded by this: closed, waiting for the dispatcher's verdict
 
     AuditingCall(ServerCall<ReqT, RespT> delegate, CallState state, boolean hold) {
       super(delegate);
@@ -248,26 +260,48 @@ public final class AuditServerInterceptor implements SecurityLayer {
 
     @Override
     public void close(Status status, Metadata trailers) {
-      if (closed) {
-        super.close(status, trailers);
-        return;
+      synchronized (this) {
+        if (pending) {
+          // The call is already closing with its held outcome: the first close wins.
+          return;
+        }
+        if (closed) {
+          super.close(status, trailers);
+          return;
+        }
+        closed = true;
+        state.closed = true;
+        if (!state.claimRecord()) {
+          // Already recorded (the client cancelled first): one event per call.
+          heldHeaders = null;
+          heldMessage = null;
+          super.close(status, trailers);
+          return;
+        }
+        pending = true;
+        heldStatus = status;
+        heldTrailers = trailers;
       }
-      closed = true;
-      state.closed = true;
-      if (!state.claimRecord()) {
-        // Already recorded (the client cancelled first): one event per call.
-        heldHeaders = null;
-        heldMessage = null;
-        super.close(status, trailers);
-        return;
-      }
-      AuditEvent event = state.event(AuditEvent.Type.CALL, status);
-      if (dispatcher.deliver(
-          event, () -> state.event(AuditEvent.Type.CALL, unavailable(state.facts)))) {
-        Metadata h = heldHeaders;
-        RespT m = heldMessage;
-        heldHeaders = null;
-        heldMessage = null;
+      // Outside the lock: the verdict may come at once, on this thread.
+      dispatcher.deliver(
+          state.event(AuditEvent.Type.CALL, status),
+          () -> state.event(AuditEvent.Type.CALL, unavailable(state.facts)),
+          this);
+    }
+
+    /** The dispatcher's verdict: release the held response, or replace it by UNAVAILABLE. */
+    @Override
+    public synchronized void complete(boolean release) {
+      Metadata h = heldHeaders;
+      RespT m = heldMessage;
+      Status status = requireNonNull(heldStatus);
+      Metadata trailers = requireNonNull(heldTrailers);
+      heldHeaders = null;
+      heldMessage = null;
+      heldStatus = null;
+      heldTrailers = null;
+      pending = false;
+      if (release) {
         if (h != null) {
           super.sendHeaders(h);
         }
@@ -277,8 +311,6 @@ public final class AuditServerInterceptor implements SecurityLayer {
         super.close(status, trailers);
       } else {
         // The response is never released without its audit record.
-        heldHeaders = null;
-        heldMessage = null;
         super.close(unavailable(state.facts), new Metadata());
       }
     }

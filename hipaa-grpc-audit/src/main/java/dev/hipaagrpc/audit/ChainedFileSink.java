@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,11 @@ import org.slf4j.LoggerFactory;
 public final class ChainedFileSink implements AuditSink {
 
   private static final Logger logger = LoggerFactory.getLogger(ChainedFileSink.class);
+  private static final byte[] REASON = JsonBytes.key("reason");
+  private static final byte[] TIME = JsonBytes.key("time");
+  private static final byte[] TRUNCATED_BYTES = JsonBytes.key("truncatedBytes");
+  private static final byte[] KEY_ID = JsonBytes.key("keyId");
+  private static final byte[] SIGNATURE = JsonBytes.key("signature");
 
   private final Path dir;
   private final KeyState keys;
@@ -69,7 +75,6 @@ public final class ChainedFileSink implements AuditSink {
   private long fileSize;
   private long fileOpenedMillis;
   private long seq;
-  private String prevHash = Crypto.ZERO_HASH;
   private long recordsInEpoch;
   private long lastCheckpointMillis;
   private boolean broken;
@@ -121,20 +126,21 @@ public final class ChainedFileSink implements AuditSink {
     }
     encoder.reset();
     long seq0 = seq;
-    String prev0 = prevHash;
+    String prev0 = encoder.prevHash();
     long records0 = recordsInEpoch;
-    for (AuditEvent e : events) {
-      StringBuilder sb = encoder.start(seq, keys.epoch(), prevHash, "event");
-      EventJson.append(sb, e);
-      prevHash = encoder.finish(sb, keys.mac());
-      seq++;
-      recordsInEpoch++;
-    }
+    long epoch = keys.epoch();
+    Mac mac = keys.mac();
     try {
+      for (AuditEvent e : events) {
+        EventJson.append(encoder.start(seq, epoch, false), e);
+        encoder.finish(mac);
+        seq++;
+        recordsInEpoch++;
+      }
       append();
     } catch (IOException | RuntimeException e) {
       seq = seq0;
-      prevHash = prev0;
+      encoder.prevHash(prev0);
       recordsInEpoch = records0;
       throw e;
     }
@@ -232,23 +238,23 @@ public final class ChainedFileSink implements AuditSink {
   private void checkpoint(Checkpoint.Reason reason, long truncatedBytes) throws IOException {
     String time = Timestamps.format(clock.millis());
     long epoch = keys.epoch();
+    String prev0 = encoder.prevHash();
     String sig =
         Checkpoints.sign(
             signingKey,
-            Checkpoints.canonical(
-                seq, epoch, prevHash, reason.name(), time, truncatedBytes, keyId));
+            Checkpoints.canonical(seq, epoch, prev0, reason.name(), time, truncatedBytes, keyId));
     long seq0 = seq;
-    String prev0 = prevHash;
     encoder.reset();
-    StringBuilder sb = encoder.start(seq, epoch, prevHash, "checkpoint");
-    new Json.Obj(sb)
-        .str("reason", reason.name())
-        .str("time", time)
-        .num("truncatedBytes", truncatedBytes)
-        .str("keyId", keyId)
-        .str("signature", sig)
+    encoder
+        .start(seq, epoch, true)
+        .begin()
+        .str(REASON, reason.name())
+        .str(TIME, time)
+        .num(TRUNCATED_BYTES, truncatedBytes)
+        .str(KEY_ID, keyId)
+        .str(SIGNATURE, sig)
         .end();
-    prevHash = encoder.finish(sb, keys.mac());
+    encoder.finish(keys.mac());
     seq++;
     String line = encoder.lastBatchLine();
     try {
@@ -256,7 +262,7 @@ public final class ChainedFileSink implements AuditSink {
       requireNonNull(channel).force(false);
     } catch (IOException | RuntimeException e) {
       seq = seq0;
-      prevHash = prev0;
+      encoder.prevHash(prev0);
       broken = true;
       throw e;
     }
@@ -346,7 +352,7 @@ public final class ChainedFileSink implements AuditSink {
       }
       setKey(0, k);
       seq = 0;
-      prevHash = Crypto.ZERO_HASH;
+      encoder.prevHash(Crypto.ZERO_HASH);
       openNewFile();
       checkpoint(Checkpoint.Reason.GENESIS, 0);
       return;
@@ -359,7 +365,7 @@ public final class ChainedFileSink implements AuditSink {
     setKey(state.epoch, state.key);
     LogRecovery.Tail t = LogRecovery.recover(files, state.epoch, state.key, clock);
     seq = t.lastSeq + 1;
-    prevHash = t.lastHash;
+    encoder.prevHash(t.lastHash);
     if (t.lastCheckpoint && t.lastEpoch == keys.epoch()) {
       // Crashed between writing a checkpoint and evolving the key.
       evolveKey();

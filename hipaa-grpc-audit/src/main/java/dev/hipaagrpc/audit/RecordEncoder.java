@@ -1,86 +1,107 @@
 package dev.hipaagrpc.audit;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.nio.ByteBuffer;
+import java.security.DigestException;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
 
 /**
- * Frames a batch of records into one reusable buffer (see {@link Frame}): the body as UTF-8, the
- * HMAC under the epoch key, the newline. The hash that links the next record covers the line
- * without its newline. Not thread-safe: only the sink's writer thread uses it.
+ * Frames a batch of records into one reusable buffer (see {@link Frame}): the prefix, the body
+ * encoded once straight to UTF-8, the HMAC under the epoch key over those bytes, the newline. The
+ * hash that links the next record covers the line without its newline; it is kept as hex bytes,
+ * ready for the next prefix. No allocation per record. Not thread-safe: only the sink's writer
+ * thread uses it.
  */
 final class RecordEncoder {
 
-  private static final byte[] MAC_PREFIX = ",\"mac\":\"".getBytes(UTF_8);
+  private static final byte[] SEQ = "{\"seq\":".getBytes(US_ASCII);
+  private static final byte[] EPOCH = ",\"epoch\":".getBytes(US_ASCII);
+  private static final byte[] PREV = ",\"prev\":\"".getBytes(US_ASCII);
+  private static final byte[] EVENT = "\",\"event\":".getBytes(US_ASCII);
+  private static final byte[] CHECKPOINT = "\",\"checkpoint\":".getBytes(US_ASCII);
+  private static final byte[] MAC_PREFIX = ",\"mac\":\"".getBytes(US_ASCII);
+  private static final byte[] MAC_END = "\"}".getBytes(US_ASCII);
 
-  private final StringBuilder scratch = new StringBuilder(1024);
+  // The batch being framed: [0, length). Reused across batches.
+  private final JsonBytes out = new JsonBytes(64 * 1024);
   private final MessageDigest digest = Crypto.sha256();
-  // The batch being framed: [0, len). Reused across batches.
-  private byte[] buf = new byte[64 * 1024];
-  private int len;
+  private final byte[] macValue = new byte[32];
+  private final byte[] hashValue = new byte[32];
+  // Hex of the hash the next record links to.
+  private final byte[] prevHex = new byte[64];
+  private int recordStart;
+
+  RecordEncoder() {
+    prevHash(Crypto.ZERO_HASH);
+  }
 
   /** Starts a new batch. */
   void reset() {
-    len = 0;
+    out.reset();
   }
 
-  /** The record prefix in the reusable builder; append the body, then {@link #finish}. */
-  StringBuilder start(long seq, long epoch, String prev, String kind) {
-    StringBuilder sb = scratch;
-    sb.setLength(0);
-    return sb.append("{\"seq\":")
-        .append(seq)
-        .append(",\"epoch\":")
-        .append(epoch)
-        .append(",\"prev\":\"")
-        .append(prev)
-        .append("\",\"")
-        .append(kind)
-        .append("\":");
+  /** The hash the next record links to, as hex. */
+  String prevHash() {
+    return new String(prevHex, US_ASCII);
+  }
+
+  /** Sets the hash the next record links to (at start, after recovery, or to roll back). */
+  void prevHash(String hex) {
+    if (hex.length() != 64 || !Crypto.isLowerHex(hex)) {
+      throw new IllegalArgumentException("not a SHA-256 hex");
+    }
+    System.arraycopy(hex.getBytes(US_ASCII), 0, prevHex, 0, 64);
+  }
+
+  /** Writes the record prefix; write the body into the returned buffer, then {@link #finish}. */
+  JsonBytes start(long seq, long epoch, boolean checkpoint) {
+    recordStart = out.length();
+    out.raw(SEQ);
+    out.number(seq);
+    out.raw(EPOCH);
+    out.number(epoch);
+    out.raw(PREV);
+    out.raw(prevHex);
+    out.raw(checkpoint ? CHECKPOINT : EVENT);
+    return out;
   }
 
   /**
-   * Frames {@code body} (the builder {@link #start} returned) into the batch and returns the hash
-   * that the next record must link to.
+   * Ends the record {@link #start} began: appends its HMAC and the newline, and makes its hash the
+   * one the next record links to.
    */
-  String finish(StringBuilder body, Mac mac) {
-    int start = len;
-    // Json escapes lone surrogates, so the body always encodes losslessly.
-    put(body.toString().getBytes(UTF_8));
-    mac.update(buf, start, len - start);
-    put(MAC_PREFIX);
-    put(Crypto.HEX.formatHex(mac.doFinal()).getBytes(UTF_8));
-    ensure(3);
-    buf[len++] = '"';
-    buf[len++] = '}';
-    digest.update(buf, start, len - start);
-    String hash = Crypto.HEX.formatHex(digest.digest());
-    buf[len++] = '\n';
-    return hash;
+  void finish(Mac mac) {
+    int start = recordStart;
+    mac.update(out.array(), start, out.length() - start);
+    try {
+      mac.doFinal(macValue, 0);
+    } catch (ShortBufferException e) {
+      throw new IllegalStateException("HMAC-SHA256 is 32 bytes", e);
+    }
+    out.raw(MAC_PREFIX);
+    out.hex(macValue);
+    out.raw(MAC_END);
+    digest.update(out.array(), start, out.length() - start);
+    try {
+      digest.digest(hashValue, 0, 32);
+    } catch (DigestException e) {
+      throw new IllegalStateException("SHA-256 is 32 bytes", e);
+    }
+    JsonBytes.hex(hashValue, prevHex, 0);
+    out.put('\n');
   }
 
   /** The framed batch. */
   ByteBuffer bytes() {
-    return ByteBuffer.wrap(buf, 0, len);
+    return ByteBuffer.wrap(out.array(), 0, out.length());
   }
 
   /** The batch as text without its final newline: a single checkpoint line, for the hook. */
   String lastBatchLine() {
-    return new String(buf, 0, len - 1, UTF_8);
-  }
-
-  private void put(byte[] b) {
-    ensure(b.length);
-    System.arraycopy(b, 0, buf, len, b.length);
-    len += b.length;
-  }
-
-  private void ensure(int extra) {
-    if (len + extra > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
-    }
+    return new String(out.array(), 0, out.length() - 1, UTF_8);
   }
 }

@@ -200,6 +200,68 @@ class DeliveryPolicyTest {
   }
 
   @Test
+  void durable_syncStalls_callThreadsNotBlocked() throws Exception {
+    CompletableFuture<Void> syncGate = new CompletableFuture<>();
+    TestSinks.Collecting sink =
+        new TestSinks.Collecting() {
+          @Override
+          public void sync() {
+            syncGate.join();
+          }
+        };
+    dispatcher = AuditDispatcher.newBuilder(sink).durableBeforeResponse(true).build();
+    // One executor thread for every call: a call waiting for its fsync on that thread would stop
+    // the second call's service from running at all.
+    ExecutorService one = Executors.newSingleThreadExecutor();
+    try {
+      server =
+          new TestServer(
+              one, AuditServerInterceptor.newBuilder(dispatcher, IDENTIFIER_KEY).build());
+      Future<PatientRecord> first = callAsync();
+      sink.await(1);
+      Future<PatientRecord> second = callAsync();
+      Await.until(
+          "server.serviceInvocations.get() == 2", () -> server.serviceInvocations.get() == 2);
+      assertThat(first.isDone()).as("held until its event is synced").isFalse();
+      assertThat(second.isDone()).isFalse();
+      syncGate.complete(null);
+      assertThat(first.get().getName()).isEqualTo(TestServer.CANARY);
+      assertThat(second.get().getName()).isEqualTo(TestServer.CANARY);
+      assertThat(sink.snapshot()).hasSize(2);
+    } finally {
+      server.close();
+      server = null;
+      one.shutdownNow();
+    }
+  }
+
+  @Test
+  void submit_durableTimeoutWhileQueued_falseAndNeverWritten() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    dispatcher =
+        AuditDispatcher.newBuilder(sink)
+            .durableBeforeResponse(true)
+            .durableTimeout(Duration.ofMillis(300))
+            .build();
+    AuditEvent held = AuditEvent.newBuilder().setEventId("held").build();
+    AuditEvent queued = AuditEvent.newBuilder().setEventId("queued").build();
+    Future<Boolean> first = pool.submit(() -> dispatcher.submit(held));
+    Await.until("sink.started.get() > 0", () -> sink.started.get() > 0);
+
+    // Times out in the queue: withdrawn, so a retry cannot record it twice.
+    assertThat(dispatcher.submit(queued)).isFalse();
+    assertThat(dispatcher.submit(queued.toBuilder().setEventId("retried").build())).isFalse();
+    sink.release();
+
+    // The writer held the first: it waits for the write's outcome instead of inviting a retry.
+    assertThat(first.get()).isTrue();
+    dispatcher.close();
+    assertThat(sink.snapshot()).extracting(AuditEvent::getEventId).containsExactly("held");
+    assertThat(dispatcher.lostEvents()).isZero();
+    assertThat(dispatcher.outcomeMismatches()).isZero();
+  }
+
+  @Test
   void shed_stallingSink_lossesCountedAndReported() throws Exception {
     TestSinks.Stalling sink = new TestSinks.Stalling();
     AtomicLong metricLosses = new AtomicLong();

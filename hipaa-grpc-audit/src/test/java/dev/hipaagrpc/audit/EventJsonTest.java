@@ -46,6 +46,30 @@ class EventJsonTest {
     assertThat(a.build()).isEqualTo(b.build()).isEqualTo(event);
   }
 
+  /**
+   * The byte encoder against lines the earlier StringBuilder encoder wrote (kept as a resource):
+   * every escape, every UTF-8 length, lone surrogates, U+2028/2029. Existing logs were HMAC'd over
+   * those bytes, so the same event must still give the same bytes.
+   */
+  @Test
+  void toJson_eventsTheEarlierEncoderWrote_sameBytes() throws Exception {
+    List<String> golden;
+    try (java.io.InputStream in =
+        EventJsonTest.class.getResourceAsStream("event-json-golden.txt")) {
+      golden =
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    }
+    String s =
+        "\u0000\u0001\u001f\u007f\u0080\u07ff\u0800\ud7ff\ue000\uffff\ud800x\udc00"
+            + "\ud83d\ude00\u2028\u2029\"\\\n\r\t\b\f/";
+    AuditEvent escapes =
+        AuditEvent.newBuilder().setSchema(s).putHeaders(s, s).putHeaders("a", "b").build();
+
+    assertThat(EventJson.toJson((AuditEvent) filled(AuditEvent.newBuilder(), 7)))
+        .isEqualTo(golden.get(0));
+    assertThat(EventJson.toJson(escapes)).isEqualTo(golden.get(1));
+  }
+
   @Test
   void toJson_emptyEvent_emptyObject() {
     assertThat(EventJson.toJson(AuditEvent.getDefaultInstance())).isEqualTo("{}");

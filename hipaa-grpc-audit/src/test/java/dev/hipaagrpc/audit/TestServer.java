@@ -50,13 +50,26 @@ final class TestServer implements AutoCloseable {
   final String name = InProcessServerBuilder.generateName();
 
   TestServer(ServerInterceptor audit, ServerInterceptor... innerAudits) throws IOException {
+    this(null, audit, innerAudits);
+  }
+
+  /** A server whose calls run on {@code executor} (default: grpc-java's cached pool). */
+  TestServer(
+      java.util.concurrent.@org.jspecify.annotations.Nullable Executor executor,
+      ServerInterceptor audit,
+      ServerInterceptor... innerAudits)
+      throws IOException {
     List<ServerInterceptor> innermostFirst = new java.util.ArrayList<>();
     innermostFirst.add(new FakeSecurity());
     innermostFirst.addAll(List.of(innerAudits));
     innermostFirst.add(audit);
     innermostFirst.add(CorrelationIdServerInterceptor.create());
+    InProcessServerBuilder builder = InProcessServerBuilder.forName(name);
+    if (executor != null) {
+      builder.executor(executor);
+    }
     server =
-        InProcessServerBuilder.forName(name)
+        builder
             .addService(ServerInterceptors.intercept(new Service(), innermostFirst))
             .build()
             .start();
