@@ -112,7 +112,7 @@ public class TlsGuardBenchmark {
   }
 
   /** Runs a TLS 1.3 handshake between two in-memory engines; returns the server's session. */
-  private static SSLSession handshake(
+  static SSLSession handshake(
       DevPki pki, DevPki.Credential serverCred, DevPki.Credential clientCred) throws Exception {
     SSLEngine server = context(pki, serverCred).createSSLEngine();
     server.setUseClientMode(false);
