@@ -249,11 +249,59 @@ public class StackCallBenchmark {
     return ClientCalls.blockingUnaryCall(stackChannel, METHOD, CallOptions.DEFAULT, REQUEST);
   }
 
-  /** Runs the stack call once, for a quick check outside JMH. */
-  public static void main(String[] args) throws Exception {
-    StackCallBenchmark b = new StackCallBenchmark();
-    b.setUp();
-    System.out.println(b.stackWithoutAudit());
-    b.tearDown();
+  /**
+   * A cross-check for shared, overloaded machines, where wall-clock times swing with the scheduler:
+   * both calls timed by the calling thread's CPU time (which, on the direct executor, is the whole
+   * server and client path) and by the process's CPU time (every thread, the timer's included), in
+   * alternating rounds. Run: {@code java -cp benchmarks/target/benchmarks.jar
+   * 'dev.hipaagrpc.benchmarks.StackCallBenchmark$CpuTime'}.
+   */
+  public static final class CpuTime {
+    private CpuTime() {}
+
+    public static void main(String[] args) throws Exception {
+      StackCallBenchmark b = new StackCallBenchmark();
+      b.setUp();
+      java.lang.management.ThreadMXBean mx =
+          java.lang.management.ManagementFactory.getThreadMXBean();
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean)
+              java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      int iterations = 20_000;
+      double[] thread = {Double.MAX_VALUE, Double.MAX_VALUE};
+      double[] process = {Double.MAX_VALUE, Double.MAX_VALUE};
+      for (int round = 0; round < 12; round++) {
+        for (int which = 0; which < 2; which++) {
+          long t0 = mx.getCurrentThreadCpuTime();
+          long p0 = os.getProcessCpuTime();
+          for (int i = 0; i < iterations; i++) {
+            if (which == 0) {
+              b.plainGrpc();
+            } else {
+              b.stackWithoutAudit();
+            }
+          }
+          thread[which] =
+              Math.min(thread[which], (mx.getCurrentThreadCpuTime() - t0) / (double) iterations);
+          process[which] =
+              Math.min(process[which], (os.getProcessCpuTime() - p0) / (double) iterations);
+        }
+      }
+      b.tearDown();
+      System.out.printf(
+          java.util.Locale.ROOT,
+          "plain grpc-java      %8.0f ns/call thread CPU  %8.0f ns/call process CPU%n"
+              + "stack without audit  %8.0f ns/call thread CPU  %8.0f ns/call process CPU%n"
+              + "extra per call       %8.0f ns thread CPU      %8.0f ns process CPU%n"
+              + "throughput vs plain  %7.1f%% (thread CPU)      %7.1f%% (process CPU)%n",
+          thread[0],
+          process[0],
+          thread[1],
+          process[1],
+          thread[1] - thread[0],
+          process[1] - process[0],
+          100 * thread[0] / thread[1],
+          100 * process[0] / process[1]);
+    }
   }
 }
