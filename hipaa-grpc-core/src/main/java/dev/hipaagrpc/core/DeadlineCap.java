@@ -20,6 +20,9 @@ import java.util.concurrent.TimeoutException;
  * grpc-java has no server-side knob for this. It sits inside audit, so a call that reaches the cap
  * is closed with {@code DEADLINE_EXCEEDED} through the audit layer and recorded so; its Context is
  * cancelled, so the service can stop work.
+ *
+ * <p>No timer is armed per call: calls share a {@link CoarseTimer} whose slices are 1/128 of the
+ * cap (at most one second), so a call is closed at its cap or up to one slice earlier, never later.
  */
 final class DeadlineCap implements SecurityLayer {
 
@@ -56,12 +59,16 @@ final class DeadlineCap implements SecurityLayer {
     }
   }
 
+  private static final long MAX_SLICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final long capNanos;
   private final ScheduledExecutorService timer;
 
   DeadlineCap(Duration cap) {
     this.capNanos = cap.toNanos();
-    this.timer = SharedTimer.INSTANCE;
+    this.timer =
+        new CoarseTimer(
+            SharedTimer.INSTANCE, Math.max(1, Math.min(capNanos / 128, MAX_SLICE_NANOS)));
   }
 
   @Override

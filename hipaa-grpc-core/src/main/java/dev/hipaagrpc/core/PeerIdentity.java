@@ -45,6 +45,8 @@ public final class PeerIdentity {
   private final List<String> dnsNames;
   private final List<String> uris;
   private final byte[] sha256;
+  private final String sha256Hex;
+  private final String x5tS256;
 
   private PeerIdentity(X509Certificate leaf) {
     this.leaf = leaf;
@@ -78,6 +80,9 @@ public final class PeerIdentity {
     } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
       throw new IllegalArgumentException("certificate cannot be encoded", e);
     }
+    // Read on every call (principal fingerprint, token binding): computed once.
+    this.sha256Hex = java.util.HexFormat.of().formatHex(sha256);
+    this.x5tS256 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sha256);
   }
 
   /** Returns the identity of {@code leaf}. */
@@ -87,12 +92,29 @@ public final class PeerIdentity {
 
   /**
    * Returns the identity of the peer of a TLS session, or {@code null} when the session is null or
-   * the peer presented no X.509 certificate.
+   * the peer presented no X.509 certificate. Derived once per session and kept in it (a session's
+   * peer certificate never changes), so later calls on the connection cost one session lookup.
    */
   public static @Nullable PeerIdentity fromSession(@Nullable SSLSession session) {
     if (session == null) {
       return null;
     }
+    Object cached = session.getValue(SESSION_KEY);
+    if (cached instanceof PeerIdentity p) {
+      return p;
+    }
+    if (cached == NO_PEER) {
+      return null;
+    }
+    PeerIdentity peer = derive(session);
+    session.putValue(SESSION_KEY, peer != null ? peer : NO_PEER);
+    return peer;
+  }
+
+  private static final String SESSION_KEY = "dev.hipaagrpc.core.PeerIdentity";
+  private static final Object NO_PEER = new Object();
+
+  private static @Nullable PeerIdentity derive(SSLSession session) {
     Certificate[] chain;
     try {
       chain = session.getPeerCertificates();
@@ -162,16 +184,12 @@ public final class PeerIdentity {
 
   /** The SHA-256 thumbprint of the DER certificate in lowercase hex (64 characters). */
   public String sha256Hex() {
-    StringBuilder sb = new StringBuilder(64);
-    for (byte b : sha256) {
-      sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
-    }
-    return sb.toString();
+    return sha256Hex;
   }
 
   /** The SHA-256 thumbprint as RFC 8705 {@code x5t#S256}: unpadded base64url. */
   public String x5tS256() {
-    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sha256);
+    return x5tS256;
   }
 
   /** Prints the SPIFFE ID or first DNS name and the thumbprint; workload names, not people. */

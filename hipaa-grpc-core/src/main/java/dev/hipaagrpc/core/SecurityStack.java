@@ -285,14 +285,41 @@ public final class SecurityStack {
    * interceptors added to the builder before {@link #applyTo} sit inside the stack.
    */
   private final class ServerWide implements ServerInterceptor {
+    // The chained handler per method, built once: grpc-java passes the same handler for a method
+    // on every call unless interceptors were added to the builder before the stack (then their
+    // handler is new per call, and the chain is built per call as before).
+    private final ConcurrentMap<MethodDescriptor<?, ?>, Chained<?, ?>> chained =
+        new ConcurrentHashMap<>();
+
     @Override
+    // unchecked: the map holds, per descriptor, handlers of its own types; identity: "the same
+    // handler as when the chain was built"
+    @SuppressWarnings({"unchecked", "ReferenceEquality"})
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
         ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
       MethodDescriptor<ReqT, RespT> md = call.getMethodDescriptor();
       if (md.getRequestMarshaller() instanceof UnknownMethodRegistry.RawMarshaller) {
         return next.startCall(call, headers); // the unknown-method handler runs its own chain
       }
-      return chain(chainFor(md.getFullMethodName()), next).startCall(call, headers);
+      Chained<ReqT, RespT> c = (Chained<ReqT, RespT>) chained.get(md);
+      if (c == null || c.next != next) {
+        c = new Chained<>(next, chain(chainFor(md.getFullMethodName()), next));
+        if (chained.size() < CHAIN_CACHE_BOUND) { // bounded: the server's own methods
+          chained.put(md, c);
+        }
+      }
+      return c.handler.startCall(call, headers);
+    }
+  }
+
+  /** A method's handler with the stack in front of it. Immutable. */
+  private static final class Chained<ReqT, RespT> {
+    final ServerCallHandler<ReqT, RespT> next;
+    final ServerCallHandler<ReqT, RespT> handler;
+
+    Chained(ServerCallHandler<ReqT, RespT> next, ServerCallHandler<ReqT, RespT> handler) {
+      this.next = next;
+      this.handler = handler;
     }
   }
 

@@ -217,6 +217,28 @@ class SecurityStackTest {
   }
 
   @Test
+  void applyTo_repeatedCalls_reuseTheChainAndRunEveryLayerEachTime() throws Exception {
+    ManagedChannel channel = start(fullStackOutOfOrder().build(), true, echo());
+    call(channel, "x");
+    call(channel, "y");
+    List<String> twice = new java.util.ArrayList<>(CANONICAL);
+    twice.addAll(CANONICAL);
+    assertThat(seen).containsExactlyElementsOf(twice);
+    assertThat(audited).hasSize(2);
+  }
+
+  @Test
+  void applyTo_repeatedCallsOfExemptMethod_exemptEachTime() throws Exception {
+    SecurityStack stack = fullStackOutOfOrder().exemptFromAuthentication(SERVICE + "/*").build();
+    ManagedChannel channel = start(stack, true, echo());
+    call(channel, "x");
+    call(channel, "y");
+    assertThat(seen).doesNotContain("authentication+facts", "authorization+facts");
+    assertThat(seen).filteredOn("service"::equals).hasSize(2);
+    assertThat(audited).hasSize(2);
+  }
+
+  @Test
   void applyToAndWrap_sameService_runsEveryLayerOnce() throws Exception {
     SecurityStack stack = fullStackOutOfOrder().build();
     ManagedChannel channel = start(stack, true, stack.wrap(echo()));

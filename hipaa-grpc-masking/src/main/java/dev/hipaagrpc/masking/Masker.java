@@ -60,7 +60,9 @@ final class Masker {
       FieldRule rule = fp.rule;
       boolean masked = rule != null && !rule.revealedTo(roles);
       if (f.isRepeated()) {
-        int n = message.getRepeatedFieldCount(f);
+        // One reflective call for the whole list instead of one per element.
+        List<?> list = (List<?>) message.getField(f);
+        int n = list.size();
         if (n == 0) {
           continue;
         }
@@ -71,7 +73,7 @@ final class Masker {
         }
         List<Object> values = null;
         for (int i = 0; i < n; i++) {
-          Object v = message.getRepeatedField(f, i);
+          Object v = list.get(i);
           Object nv =
               f.isMapField()
                   ? maskMapEntry((Message) v, fp, masked, roles, counter)
@@ -79,7 +81,7 @@ final class Masker {
           if (values == null && !same(nv, v)) {
             values = new ArrayList<>(n);
             for (int j = 0; j < i; j++) {
-              values.add(message.getRepeatedField(f, j));
+              values.add(list.get(j));
             }
           }
           if (values != null && nv != null) {

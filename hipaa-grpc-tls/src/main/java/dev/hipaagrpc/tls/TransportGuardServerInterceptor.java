@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLSession;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,8 +59,6 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
 
   private static final Logger logger =
       LoggerFactory.getLogger(TransportGuardServerInterceptor.class);
-  private static final String PEER_KEY = "dev.hipaagrpc.tls.PeerIdentity";
-  private static final Object NO_PEER = new Object();
   private static final String REFUSED = "Transport security required";
   private static final String UNTRUSTED = "Client certificate no longer trusted";
 
@@ -115,7 +112,7 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
       if (session.getValue(SessionTrust.KEY) instanceof SessionTrust st && !st.trustedNow()) {
         return refuseUntrusted(call, facts, st);
       }
-      PeerIdentity peer = peerOf(session);
+      PeerIdentity peer = PeerIdentity.fromSession(session); // cached in the session
       if (peer != null) {
         facts.peer(peer);
       }
@@ -132,19 +129,6 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
     return remote != null
         && !(remote instanceof InetSocketAddress)
         && remote.getClass().getName().startsWith("io.grpc.inprocess.");
-  }
-
-  private static @Nullable PeerIdentity peerOf(SSLSession session) {
-    Object cached = session.getValue(PEER_KEY);
-    if (cached instanceof PeerIdentity p) {
-      return p;
-    }
-    if (cached == NO_PEER) {
-      return null;
-    }
-    PeerIdentity peer = PeerIdentity.fromSession(session);
-    session.putValue(PEER_KEY, peer != null ? peer : NO_PEER);
-    return peer;
   }
 
   private <ReqT, RespT> ServerCall.Listener<ReqT> refuse(

@@ -55,9 +55,11 @@ import org.slf4j.LoggerFactory;
  * <p>Verified tokens are cached by a SHA-256 hash of the signing input (default 10,000 entries), so
  * a repeated token skips parsing and signature verification; a hit must present the cached
  * signature (either ECDSA form), and expiry, revocation, the key still being published, and
- * certificate binding are checked again on every call. {@link Principal#credentialFingerprint()} is
- * the first 128 bits of SHA-256 over the token with an ECDSA signature in its low-S form, so a
- * token and its high-S twin have one fingerprint.
+ * certificate binding are checked again on every call. In front of that cache, the {@code
+ * authorization} value exactly as presented before is found by one string hash and a constant-time
+ * comparison, without hashing the token; that level holds the values themselves in memory. {@link
+ * Principal#credentialFingerprint()} is the first 128 bits of SHA-256 over the token with an ECDSA
+ * signature in its low-S form, so a token and its high-S twin have one fingerprint.
  *
  * <p>Defaults: {@link Mode#TOKEN_REQUIRED}; tokens up to 8 KiB (checked before any parsing); no
  * revocation list; binding required only for tokens that declare it; system UTC clock.
@@ -171,9 +173,9 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
 
   private Principal tokenOrCertificate(ServerCall<?, ?> call, Metadata headers, CallFacts facts)
       throws CredentialFailure {
-    String token = bearerToken(headers);
-    if (token != null) {
-      JwtVerified v = verifyToken(token, call, facts);
+    String value = authorizationValue(headers);
+    if (value != null) {
+      JwtVerified v = verifyToken(value, call, facts);
       PeerIdentity peer = peer(call, facts);
       PeerPrincipalMapper.ServiceAccount service =
           peer == null ? null : requireNonNull(peerMapper).map(peer);
@@ -187,11 +189,11 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
   }
 
   private static String requireToken(Metadata headers) throws CredentialFailure {
-    String token = bearerToken(headers);
-    if (token == null) {
+    String value = authorizationValue(headers);
+    if (value == null) {
       throw missingCredentials();
     }
-    return token;
+    return value;
   }
 
   private static CredentialFailure missingCredentials() {
@@ -200,6 +202,18 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
   }
 
   private static Principal viaService(JwtVerified v, PeerPrincipalMapper.ServiceAccount service) {
+    // The same token from the same service is the common case: build its principal once.
+    Principal last = v.lastViaService;
+    if (last != null && service.name.equals(last.viaService())) {
+      return last;
+    }
+    Principal via = buildViaService(v, service);
+    v.lastViaService = via;
+    return via;
+  }
+
+  private static Principal buildViaService(
+      JwtVerified v, PeerPrincipalMapper.ServiceAccount service) {
     Principal p = v.principal;
     Principal.AuthMethod method =
         v.boundThumbprint != null
@@ -255,8 +269,8 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return peer;
   }
 
-  /** Returns the bearer token, null when no authorization header was sent. */
-  private static @Nullable String bearerToken(Metadata headers) throws CredentialFailure {
+  /** Returns the one authorization header value, null when none was sent. */
+  private static @Nullable String authorizationValue(Metadata headers) throws CredentialFailure {
     Iterable<String> values = headers.getAll(AUTHORIZATION);
     if (values == null) {
       return null;
@@ -266,6 +280,11 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (it.hasNext()) {
       throw invalidRequest("multiple_credentials");
     }
+    return value;
+  }
+
+  /** Returns the bearer token of an authorization header value. */
+  private static String bearerToken(String value) throws CredentialFailure {
     // RFC 6750 section 2.1: "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110).
     if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw invalidRequest("unsupported_scheme");
@@ -277,45 +296,31 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return value.substring(start);
   }
 
-  private JwtVerified verifyToken(String token, ServerCall<?, ?> call, CallFacts facts)
+  /**
+   * Verifies the bearer token of {@code headerValue}, from the cache when this exact value verified
+   * before (see {@link VerifiedTokenCache}); expiry, key trust, revocation and binding are checked
+   * on every call.
+   */
+  private JwtVerified verifyToken(String headerValue, ServerCall<?, ?> call, CallFacts facts)
       throws CredentialFailure {
-    if (token.length() > maxTokenBytes) {
-      throw CredentialFailure.invalidToken("token_too_large");
-    }
-    int lastDot = canonicalCompactJwsSignatureStart(token);
-    if (lastDot < 0) {
-      throw CredentialFailure.invalidToken("malformed_token");
-    }
-    JwtVerifier jwt = requireNonNull(verifier);
-    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token, lastDot);
     long now = clock.millis();
-    JwtVerified v = cache.get(key);
-    if (v != null
-        && !SignatureForm.same(
-            v.algorithm,
-            v.key,
-            v.canonicalSignature,
-            Base64.getUrlDecoder().decode(token.substring(lastDot + 1)))) {
-      // Same signing input, another signature: a forgery or a fresh signature by the issuer.
-      // Verify from scratch, and leave the entry alone (a forgery must not evict it).
-      v = jwt.verify(token);
-    } else if (v != null) {
-      if (now > v.expiresAtMillis + v.skewMillis) {
-        cache.remove(key);
-        throw CredentialFailure.invalidToken("expired_token");
-      }
-      if (now + v.skewMillis < v.notBeforeMillis || !v.issuer.keySource().stillTrusts(v.key, now)) {
-        // Time went backwards, or the key was withdrawn: verify from scratch.
-        cache.remove(key);
+    JwtVerified v = null;
+    VerifiedTokenCache.ExactEntry hit = cache.getExact(headerValue);
+    if (hit != null) {
+      v = hit.verified;
+      Recheck r = recheck(v, now);
+      if (r != Recheck.STILL_VALID) {
+        cache.removeExact(headerValue, hit);
+        if (r == Recheck.EXPIRED) {
+          throw CredentialFailure.invalidToken("expired_token");
+        }
         v = null;
       }
     }
     if (v == null) {
-      v = jwt.verify(token);
-      cache.put(key, v, now);
-      rolesWatch.observe(v.issuer, v.principal);
+      v = verifyUncached(headerValue, bearerToken(headerValue), now);
     }
-    if (jwt.isRevoked(v)) {
+    if (requireNonNull(verifier).isRevoked(v)) {
       throw CredentialFailure.invalidToken("revoked_token");
     }
     String bound = v.boundThumbprint;
@@ -330,6 +335,65 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     } else if (requireBinding) {
       throw CredentialFailure.invalidToken("token_not_bound");
     }
+    return v;
+  }
+
+  private enum Recheck {
+    STILL_VALID,
+    EXPIRED,
+    /** Time went backwards, or the key was withdrawn: verify from scratch. */
+    VERIFY_AGAIN
+  }
+
+  /** What a cache hit re-checks before anything else: expiry, not-before, the key's trust. */
+  private static Recheck recheck(JwtVerified v, long now) {
+    if (now > v.expiresAtMillis + v.skewMillis) {
+      return Recheck.EXPIRED;
+    }
+    if (now + v.skewMillis < v.notBeforeMillis || !v.issuer.keySource().stillTrusts(v.key, now)) {
+      return Recheck.VERIFY_AGAIN;
+    }
+    return Recheck.STILL_VALID;
+  }
+
+  /** The canonical level of the cache, then full verification; remembers the exact value. */
+  private JwtVerified verifyUncached(String headerValue, String token, long now)
+      throws CredentialFailure {
+    if (token.length() > maxTokenBytes) {
+      throw CredentialFailure.invalidToken("token_too_large");
+    }
+    int lastDot = canonicalCompactJwsSignatureStart(token);
+    if (lastDot < 0) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    JwtVerifier jwt = requireNonNull(verifier);
+    VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token, lastDot);
+    JwtVerified v = cache.get(key);
+    if (v != null
+        && !SignatureForm.same(
+            v.algorithm,
+            v.key,
+            v.canonicalSignature,
+            Base64.getUrlDecoder().decode(token.substring(lastDot + 1)))) {
+      // Same signing input, another signature: a forgery or a fresh signature by the issuer.
+      // Verify from scratch, and leave the entry alone (a forgery must not evict it).
+      v = jwt.verify(token);
+    } else if (v != null) {
+      Recheck r = recheck(v, now);
+      if (r != Recheck.STILL_VALID) {
+        cache.remove(key);
+        if (r == Recheck.EXPIRED) {
+          throw CredentialFailure.invalidToken("expired_token");
+        }
+        v = null;
+      }
+    }
+    if (v == null) {
+      v = jwt.verify(token);
+      cache.put(key, v, now);
+      rolesWatch.observe(v.issuer, v.principal);
+    }
+    cache.putExact(headerValue, key, v, now);
     return v;
   }
 
@@ -390,6 +454,10 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
 
   int cachedTokens() {
     return cache.size();
+  }
+
+  int cachedSpellings() {
+    return cache.exactSize();
   }
 
   /** Builds an {@link AuthenticationServerInterceptor}. Not thread-safe. */

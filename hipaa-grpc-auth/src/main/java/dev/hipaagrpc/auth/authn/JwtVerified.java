@@ -5,7 +5,8 @@ import java.security.Key;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The immutable result of verifying one token: what every cache hit re-checks, and the principal.
+ * The result of verifying one token: what every cache hit re-checks, and the principal. Immutable
+ * but for a memo of the principal derived from it.
  */
 final class JwtVerified {
   final IssuerConfig issuer;
@@ -24,6 +25,12 @@ final class JwtVerified {
   final @Nullable String tokenId;
   final @Nullable String boundThumbprint;
   final Principal principal;
+
+  /**
+   * The principal last derived from this token presented by a service over mTLS (immutable; races
+   * only rebuild an equal one).
+   */
+  volatile @Nullable Principal lastViaService;
 
   JwtVerified(
       IssuerConfig issuer,

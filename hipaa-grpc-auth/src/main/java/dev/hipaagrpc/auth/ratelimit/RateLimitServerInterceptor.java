@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,15 +81,56 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
     }
   }
 
+  private static final int RECENT = 64;
+
+  /** A principal's bucket key and limit in one group. */
+  private static final class Resolved {
+    final @Nullable Principal principal;
+    final String key;
+    final Limit limit;
+
+    Resolved(@Nullable Principal principal, String key, Limit limit) {
+      this.principal = principal;
+      this.key = key;
+      this.limit = limit;
+    }
+  }
+
   private static final class Group {
     final String keyPrefix;
     final Limit limit;
     final Map<String, Limit> byRole;
 
+    /**
+     * The key and limit of recent principals, by identity: the verified-token cache hands back the
+     * same Principal for the same token, so most calls find theirs here and build no string.
+     * Direct-mapped; a collision only recomputes. Entries are immutable.
+     */
+    private final AtomicReferenceArray<Resolved> recent = new AtomicReferenceArray<>(RECENT);
+
     Group(String name, Limit limit, Map<String, Limit> byRole) {
       this.keyPrefix = name + '\n';
       this.limit = limit;
       this.byRole = Map.copyOf(byRole);
+    }
+
+    @SuppressWarnings("ReferenceEquality") // identity: the same verified token
+    Resolved resolve(@Nullable Principal principal) {
+      if (principal == null) {
+        return new Resolved(principal, keyPrefix + ANONYMOUS, limit);
+      }
+      int slot = System.identityHashCode(principal) & (RECENT - 1);
+      Resolved r = recent.get(slot);
+      if (r != null && r.principal == principal) {
+        return r;
+      }
+      r =
+          new Resolved(
+              principal,
+              keyPrefix + principal.issuer() + '\n' + principal.subject(),
+              limitFor(principal));
+      recent.set(slot, r);
+      return r;
     }
 
     Limit limitFor(@Nullable Principal principal) {
@@ -163,14 +205,11 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
         group = defaultGroup;
       }
     }
-    Limit limit = group.limitFor(principal);
-    String key =
-        principal == null
-            ? group.keyPrefix + ANONYMOUS
-            : group.keyPrefix + principal.issuer() + '\n' + principal.subject();
+    Resolved resolved = group.resolve(principal);
+    Limit limit = resolved.limit;
     long wait;
     try {
-      wait = store.tryAcquire(key, limit.burst, limit.permitsPerSecond, clock.millis());
+      wait = store.tryAcquire(resolved.key, limit.burst, limit.permitsPerSecond, clock.millis());
     } catch (RuntimeException e) {
       // The store's exception text may contain the key (issuer and subject): class name only.
       logger.warn(

@@ -402,6 +402,7 @@ class AuthenticationServerInterceptorTest {
     assertThat(interceptor.cachedTokens()).isEqualTo(1);
     assertThat(harness.callWithToken(t).status().isOk()).isTrue();
     assertThat(interceptor.cachedTokens()).isEqualTo(1);
+    assertThat(interceptor.cachedSpellings()).isEqualTo(1);
 
     clock.advanceSeconds(600 + 61);
     Result r = harness.callWithToken(t);
@@ -414,6 +415,8 @@ class AuthenticationServerInterceptorTest {
   void interceptCall_revokedJti_refusedEvenWhenCached() {
     String t = token(issuer, "rsa-1", RSA_1.getPrivate(), T0).id("jti-42").compact();
     assertThat(harness.callWithToken(t).status().isOk()).isTrue();
+    assertThat(harness.callWithToken(t).status().isOk()).isTrue();
+    assertThat(interceptor.cachedSpellings()).isEqualTo(1); // the next call is an exact hit
 
     denyList.revoke(issuer, "jti-42", T0.plusSeconds(600));
 
@@ -424,6 +427,7 @@ class AuthenticationServerInterceptorTest {
   void interceptCall_keyRotatedAtProvider_newKeyAcceptedOldKeyDropped() {
     String old = token(issuer, "rsa-1", RSA_1.getPrivate(), T0).compact();
     assertThat(harness.callWithToken(old).status().isOk()).isTrue();
+    assertThat(interceptor.cachedSpellings()).isEqualTo(1); // the old token is an exact hit next
 
     idp.jwks = jwks(Map.of("rsa-2", RSA_2.getPublic()));
     clock.advanceSeconds(31);

@@ -289,6 +289,13 @@ class JoseStrictnessTest {
     assertThat(second.principal().credentialFingerprint())
         .isEqualTo(first.principal().credentialFingerprint());
     assertThat(interceptor.cachedTokens()).isEqualTo(1);
+    // Each spelling has its exact entry in front of the one canonical entry, and both give the
+    // one verification result.
+    assertThat(interceptor.cachedSpellings()).isEqualTo(2);
+    Result again = harness.callWithToken(variant);
+    assertThat(again.status().isOk()).isTrue();
+    assertThat(again.principal()).isSameAs(first.principal());
+    assertThat(interceptor.cachedTokens()).isEqualTo(1);
   }
 
   @Test
