@@ -385,15 +385,12 @@ public final class AuditDispatcher implements Closeable {
 
   private void expireNow() {
     long now = System.nanoTime();
-    Entry head = queue.peek();
-    if (head != null && head.done != null && now - head.deadline >= 0) {
-      for (Entry e : queue) {
-        if (e.done == null) {
-          continue;
-        }
-        if (now - e.deadline < 0) {
-          break; // FIFO: the rest were queued later
-        }
+    // Every held entry is checked: detached events (cancellations, best-effort) have no deadline
+    // and may sit at the head while the sink fails, and under BLOCK an entry's deadline is set
+    // before it waits to be queued, so queue order is not deadline order. At most the queue's
+    // capacity per tick.
+    for (Entry e : queue) {
+      if (e.done != null && now - e.deadline >= 0) {
         expireQueued(e);
       }
     }

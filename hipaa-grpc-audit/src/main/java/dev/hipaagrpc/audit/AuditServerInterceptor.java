@@ -230,7 +230,6 @@ public final class AuditServerInterceptor implements SecurityLayer {
     private @Nullable Status heldStatus;
     private @Nullable Metadata heldTrailers;
     private boolean closed; // guarded by this
-    private boolean pending; // guarded by this: closed, waiting for the dispatcher's verdict
 
     AuditingCall(ServerCall<ReqT, RespT> delegate, CallState state, boolean hold) {
       super(delegate);
@@ -238,8 +237,15 @@ public final class AuditServerInterceptor implements SecurityLayer {
       this.hold = hold;
     }
 
+    // Every method is synchronized with complete(), which may run on the dispatcher's release
+    // thread: grpc-java's ServerCall must never be used from two threads at once, and nothing
+    // reaches it after the first close (also when this interceptor is used outside the stack).
+
     @Override
-    public void sendHeaders(Metadata headers) {
+    public synchronized void sendHeaders(Metadata headers) {
+      if (closed) {
+        return;
+      }
       if (hold) {
         heldHeaders = headers;
       } else {
@@ -248,7 +254,10 @@ public final class AuditServerInterceptor implements SecurityLayer {
     }
 
     @Override
-    public void sendMessage(RespT message) {
+    public synchronized void sendMessage(RespT message) {
+      if (closed) {
+        return;
+      }
       state.respMsgs.incrementAndGet();
       state.respBytes.addAndGet(sizeOf(message));
       if (hold && heldMessage == null) {
@@ -259,14 +268,36 @@ public final class AuditServerInterceptor implements SecurityLayer {
     }
 
     @Override
+    public synchronized void request(int numMessages) {
+      if (!closed) {
+        super.request(numMessages);
+      }
+    }
+
+    @Override
+    public synchronized boolean isReady() {
+      return !closed && super.isReady();
+    }
+
+    @Override
+    public synchronized void setMessageCompression(boolean enabled) {
+      if (!closed) {
+        super.setMessageCompression(enabled);
+      }
+    }
+
+    @Override
+    public synchronized void setCompression(String compressor) {
+      if (!closed) {
+        super.setCompression(compressor);
+      }
+    }
+
+    @Override
     public void close(Status status, Metadata trailers) {
       synchronized (this) {
-        if (pending) {
-          // The call is already closing with its held outcome: the first close wins.
-          return;
-        }
         if (closed) {
-          super.close(status, trailers);
+          // The first close wins: the call is closing with its held outcome, or already closed.
           return;
         }
         closed = true;
@@ -278,7 +309,6 @@ public final class AuditServerInterceptor implements SecurityLayer {
           super.close(status, trailers);
           return;
         }
-        pending = true;
         heldStatus = status;
         heldTrailers = trailers;
       }
@@ -300,7 +330,6 @@ public final class AuditServerInterceptor implements SecurityLayer {
       heldMessage = null;
       heldStatus = null;
       heldTrailers = null;
-      pending = false;
       if (release) {
         if (h != null) {
           super.sendHeaders(h);

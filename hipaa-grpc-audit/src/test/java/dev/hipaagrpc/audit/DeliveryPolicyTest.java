@@ -179,6 +179,30 @@ class DeliveryPolicyTest {
   }
 
   @Test
+  void durableTimeout_detachedEventAtTheQueueHead_laterHeldCallsStillTimeOut() throws Exception {
+    TestSinks.Stalling sink = new TestSinks.Stalling();
+    start(
+        AuditDispatcher.newBuilder(sink)
+            .durableBeforeResponse(true)
+            .durableTimeout(Duration.ofMillis(300))
+            .build());
+    Future<Status.Code> first = pool.submit(() -> codeOf(() -> stub().getPatient(request("x"))));
+    Await.until("sink.started.get() > 0", () -> sink.started.get() > 0);
+    // A detached event (as for a cancellation) has no deadline; queued first, it must not stop
+    // the watchdog from refusing the held call queued behind it.
+    dispatcher.deliverDetached(AuditEvent.newBuilder().setEventId("detached").build());
+    assertThat(codeOf(() -> stub().getPatient(request("x")))).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
+    sink.release();
+    List<AuditEvent> written = sink.await(3);
+    assertThat(written)
+        .extracting(
+            e -> e.getEventId().equals("detached") ? "detached" : e.getOutcome().getStatus())
+        .containsExactly("OK", "detached", "UNAVAILABLE");
+    assertThat(dispatcher.lostEvents()).isZero();
+  }
+
+  @Test
   void durable_syncStalls_responseWaitsForSync() throws Exception {
     CompletableFuture<Void> syncGate = new CompletableFuture<>();
     TestSinks.Collecting sink =

@@ -57,6 +57,10 @@ public final class TrustMaterial {
   private volatile Snapshot current;
   private byte @Nullable [] loadedDigest;
   private byte @Nullable [] refusedDigest;
+  // The HTTPS client contexts handed out: one per identity, so each registers one change hook.
+  private @Nullable SSLContext clientContext;
+  private final java.util.IdentityHashMap<IdentityMaterial, SSLContext> clientContexts =
+      new java.util.IdentityHashMap<>();
 
   private TrustMaterial(
       @Nullable Path bundleFile,
@@ -170,16 +174,21 @@ public final class TrustMaterial {
    *
    * @throws IllegalStateException if the JDK has no TLS implementation
    */
-  public SSLContext clientSslContext() {
-    return sslContext(null);
+  public synchronized SSLContext clientSslContext() {
+    SSLContext c = clientContext;
+    if (c == null) {
+      c = sslContext(null);
+      clientContext = c;
+    }
+    return c;
   }
 
   /**
    * As {@link #clientSslContext()}, presenting {@code identity} as the client certificate (for
    * mutual-TLS client authentication to a token endpoint, RFC 8705), following its reloads too.
    */
-  public SSLContext clientSslContext(IdentityMaterial identity) {
-    return sslContext(requireNonNull(identity, "identity"));
+  public synchronized SSLContext clientSslContext(IdentityMaterial identity) {
+    return clientContexts.computeIfAbsent(requireNonNull(identity, "identity"), this::sslContext);
   }
 
   private SSLContext sslContext(@Nullable IdentityMaterial identity) {

@@ -82,6 +82,7 @@ class ClientSslContextTest {
   void clientSslContext_trustsTheMaterialAndFollowsItsChanges() throws Exception {
     TrustMaterial trust = TrustMaterial.of(List.of(pki.rootCertificate()));
     SSLContext tls = trust.clientSslContext();
+    assertThat(trust.clientSslContext()).as("one context, one change hook").isSameAs(tls);
     assertThat(get(tls)).isEqualTo("{\"keys\":[]}");
 
     trust.update(List.of(pki.foreign().rootCertificate()), List.of());

@@ -21,9 +21,9 @@ public interface AccessTokenSource {
   String token() throws IOException;
 
   /**
-   * Tells the source that a server refused a token it supplied for a call started at {@code
-   * instant} ({@code invalid_token}): a caching source drops its token if it obtained it before
-   * then, so the next {@link #token()} gets a fresh one. Called by {@link
+   * Tells the source that a server refused, at {@code instant}, a token it supplied ({@code
+   * invalid_token}): a caching source drops its token if it obtained it before then, so the next
+   * {@link #token()} gets a fresh one (a token obtained since is kept). Called by {@link
    * BearerCallCredentials#refreshOnInvalidToken()}. Default: nothing (a static token cannot be
    * refreshed).
    */

@@ -227,6 +227,9 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
         .patient(p.patient())
         .fhirUser(p.fhirUser())
         .tokenId(p.tokenId())
+        .acr(p.acr())
+        .addAmr(p.amr())
+        .authTime(p.authTime())
         .viaService(service.name)
         .build();
   }

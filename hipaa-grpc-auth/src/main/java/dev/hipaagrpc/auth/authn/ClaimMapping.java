@@ -83,7 +83,10 @@ public final class ClaimMapping {
     return newBuilder()
         .rolesFrom("realm_access.roles", "resource_access." + clientId + ".roles")
         .scopesFrom("scope")
-        .serviceWhen(ServiceRule.claimStartsWith("preferred_username", "service-account-"));
+        .serviceWhen(
+            ServiceRule.allOf(
+                ServiceRule.claimStartsWith("preferred_username", "service-account-"),
+                ServiceRule.claimsEqual("azp", "client_id")));
   }
 
   /**
@@ -286,6 +289,31 @@ public final class ClaimMapping {
       return new ServiceRule(
           path + " starts with \"" + prefix + "\"",
           c -> lookup(c, path) instanceof String s && s.startsWith(prefix));
+    }
+
+    /** Every one of {@code rules} holds (e.g. a username prefix and a client-id claim). */
+    public static ServiceRule allOf(ServiceRule... rules) {
+      List<ServiceRule> list = new ArrayList<>();
+      for (ServiceRule r : rules) {
+        list.add(java.util.Objects.requireNonNull(r, "rule"));
+      }
+      if (list.isEmpty()) {
+        throw new IllegalArgumentException("allOf needs at least one rule");
+      }
+      StringBuilder d = new StringBuilder();
+      for (ServiceRule r : list) {
+        d.append(d.length() == 0 ? "" : " and ").append(r.description);
+      }
+      return new ServiceRule(
+          d.toString(),
+          c -> {
+            for (ServiceRule r : list) {
+              if (!r.matches(c)) {
+                return false;
+              }
+            }
+            return true;
+          });
     }
 
     boolean matches(Map<String, ?> claims) {

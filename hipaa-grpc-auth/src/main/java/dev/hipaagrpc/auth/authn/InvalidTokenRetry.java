@@ -9,7 +9,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Clock;
-import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,7 +51,7 @@ final class InvalidTokenRetry implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
       MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
-    return new RetryingCall<>(method, options, next, clock.instant());
+    return new RetryingCall<>(method, options, next);
   }
 
   /** One logical call: the first attempt, and at most one more. */
@@ -60,7 +59,6 @@ final class InvalidTokenRetry implements ClientInterceptor {
     private final MethodDescriptor<ReqT, RespT> method;
     private final CallOptions options;
     private final Channel channel;
-    private final Instant started;
     private final boolean replayable;
     private final Object lock = new Object();
     private ClientCall<ReqT, RespT> attempt;
@@ -72,15 +70,10 @@ final class InvalidTokenRetry implements ClientInterceptor {
     private boolean halfClosed;
     private boolean cancelled;
 
-    RetryingCall(
-        MethodDescriptor<ReqT, RespT> method,
-        CallOptions options,
-        Channel channel,
-        Instant started) {
+    RetryingCall(MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel channel) {
       this.method = method;
       this.options = options;
       this.channel = channel;
-      this.started = started;
       this.replayable = method.getType() == MethodDescriptor.MethodType.UNARY;
       this.attempt = channel.newCall(method, options);
     }
@@ -200,7 +193,8 @@ final class InvalidTokenRetry implements ClientInterceptor {
       @Override
       public void onClose(Status status, Metadata trailers) {
         if (first && isInvalidToken(status, trailers)) {
-          source.invalidateIssuedBefore(started.plusMillis(1));
+          // Refused now, so the refused token was obtained before now; one fetched later stays.
+          source.invalidateIssuedBefore(clock.instant());
           Listener<RespT> target;
           synchronized (lock) {
             target = listener;

@@ -108,6 +108,18 @@ class IdpPresetsTest {
     // The old fixed rule (sub == client_id) took this for a user.
     assertThat(verify(KEYCLOAK, "patient-records", ClaimMapping.defaults(), claims).kind())
         .isEqualTo(Principal.Kind.USER);
+
+    // A user who picked such a username is still a user: no client_id claim.
+    claims.remove("client_id");
+    claims.put("preferred_username", "service-account-admin");
+    assertThat(
+            verify(
+                    KEYCLOAK,
+                    "patient-records",
+                    ClaimMapping.keycloak("patient-records").build(),
+                    claims)
+                .kind())
+        .isEqualTo(Principal.Kind.USER);
   }
 
   @Test

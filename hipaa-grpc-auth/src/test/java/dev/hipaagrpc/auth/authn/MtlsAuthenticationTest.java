@@ -225,6 +225,21 @@ class MtlsAuthenticationTest {
       assertThat(p.authMethod()).isEqualTo(Principal.AuthMethod.BEARER_TOKEN_VIA_MUTUAL_TLS);
       assertThat(p.roles()).containsExactly("clinician");
 
+      // The authentication context survives (step-up reads it from this principal).
+      Principal stepped =
+          h.callWithToken(
+                  token(issuer, "rsa-1", RSA_1.getPrivate(), now)
+                      .claim("acr", "phr")
+                      .claim("amr", java.util.List.of("pwd", "mfa"))
+                      .claim("auth_time", now.getEpochSecond())
+                      .compact())
+              .principal();
+      assertThat(stepped.viaService()).isEqualTo(FRONTEND);
+      assertThat(stepped.acr()).isEqualTo("phr");
+      assertThat(stepped.amr()).containsExactly("pwd", "mfa");
+      assertThat(stepped.authTime())
+          .isEqualTo(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+
       assertThat(h.callWithToken(null).failure()).isEqualTo("missing_credentials");
       ManagedChannel noCert = h.channel(channelCredentials(null));
       try {
