@@ -84,23 +84,14 @@ class RenegotiationTest {
   void tls12_ordinaryTraffic_passesTheGuard() throws Exception {
     // Many records after the handshake (a 200 KiB message spans 13+ of them) are not refused.
     assertServerStillServes("TLSv1.2");
-    ManagedChannel channel =
-        TlsEcho.channel(
-            server,
-            MtlsChannelCredentials.newBuilder()
-                .trust(TrustMaterial.of(List.of(PKI.rootCertificate())))
-                .identity(client())
-                .protocols("TLSv1.2")
-                .build());
-    try {
-      String big = "x".repeat(200 * 1024);
-      assertThat(Echo.call(channel, big)).isEqualTo(big);
-    } finally {
-      TlsEcho.shutdown(channel);
-    }
+    assertEchoes("TLSv1.2", "x".repeat(200 * 1024));
   }
 
   private static void assertServerStillServes(String protocol) throws InterruptedException {
+    assertEchoes(protocol, "hello");
+  }
+
+  private static void assertEchoes(String protocol, String message) throws InterruptedException {
     ManagedChannel channel =
         TlsEcho.channel(
             server,
@@ -110,7 +101,7 @@ class RenegotiationTest {
                 .protocols(protocol)
                 .build());
     try {
-      assertThat(Echo.call(channel, "hello")).isEqualTo("hello");
+      assertThat(Echo.call(channel, message)).isEqualTo(message);
     } finally {
       TlsEcho.shutdown(channel);
     }
