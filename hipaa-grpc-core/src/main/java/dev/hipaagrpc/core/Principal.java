@@ -39,6 +39,8 @@ public final class Principal {
     BEARER_TOKEN,
     /** A bearer token bound to the client certificate of the connection (RFC 8705). */
     CERTIFICATE_BOUND_TOKEN,
+    /** An access token bound to a key whose possession a DPoP proof showed (RFC 9449). */
+    DPOP_BOUND_TOKEN,
     /** The client certificate of a mutually authenticated TLS connection. */
     MUTUAL_TLS,
     /** A user's bearer token presented by a service authenticated by mutual TLS. */

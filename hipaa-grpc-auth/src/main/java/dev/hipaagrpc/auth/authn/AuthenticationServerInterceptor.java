@@ -74,6 +74,8 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> WWW_AUTHENTICATE =
       Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> DPOP =
+      Metadata.Key.of("dpop", Metadata.ASCII_STRING_MARSHALLER);
 
   /** Which credentials a call must present. */
   public enum Mode {
@@ -96,6 +98,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
   private final boolean requireBinding;
   private final int maxTokenBytes;
   private final VerifiedTokenCache cache;
+  private final DpopProofs dpop;
   private final Clock clock;
   private final String challengePrefix;
   private final RolesClaimWatch rolesWatch = new RolesClaimWatch();
@@ -108,6 +111,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     this.requireBinding = b.requireBinding;
     this.maxTokenBytes = b.maxTokenBytes;
     this.cache = new VerifiedTokenCache(b.tokenCacheSize);
+    this.dpop = new DpopProofs(b.clock, b.dpopProofWindow.toMillis());
     this.clock = b.clock;
     this.challengePrefix = b.realm == null ? "Bearer" : "Bearer realm=\"" + b.realm + "\"";
   }
@@ -162,10 +166,10 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       throws CredentialFailure {
     return switch (mode) {
       case CERTIFICATE_REQUIRED -> servicePrincipal(requirePeer(call, facts));
-      case TOKEN_REQUIRED -> verifyToken(requireToken(headers), call, facts).principal;
+      case TOKEN_REQUIRED -> verifyToken(requireToken(headers), call, headers, facts).principal;
       case TOKEN_AND_CERTIFICATE -> {
         PeerPrincipalMapper.ServiceAccount service = mapPeer(requirePeer(call, facts));
-        yield viaService(verifyToken(requireToken(headers), call, facts), service);
+        yield viaService(verifyToken(requireToken(headers), call, headers, facts), service);
       }
       case TOKEN_OR_CERTIFICATE -> tokenOrCertificate(call, headers, facts);
     };
@@ -175,7 +179,7 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       throws CredentialFailure {
     String value = authorizationValue(headers);
     if (value != null) {
-      JwtVerified v = verifyToken(value, call, facts);
+      JwtVerified v = verifyToken(value, call, headers, facts);
       PeerIdentity peer = peer(call, facts);
       PeerPrincipalMapper.ServiceAccount service =
           peer == null ? null : requireNonNull(peerMapper).map(peer);
@@ -286,13 +290,22 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return value;
   }
 
-  /** Returns the bearer token of an authorization header value. */
+  /** Whether an authorization header value uses the DPoP scheme (RFC 9449 section 7.1). */
+  private static boolean isDpopScheme(String value) {
+    return value.length() > 5 && value.regionMatches(true, 0, "DPoP ", 0, 5);
+  }
+
+  /** Returns the token of an authorization header value ({@code Bearer} or {@code DPoP}). */
   private static String bearerToken(String value) throws CredentialFailure {
     // RFC 6750 section 2.1: "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110).
-    if (value.length() < 7 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    int start;
+    if (isDpopScheme(value)) {
+      start = 5;
+    } else if (value.length() >= 7 && value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      start = 7;
+    } else {
       throw invalidRequest("unsupported_scheme");
     }
-    int start = 7;
     while (start < value.length() && value.charAt(start) == ' ') {
       start++;
     }
@@ -304,7 +317,8 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
    * before (see {@link VerifiedTokenCache}); expiry, key trust, revocation and binding are checked
    * on every call.
    */
-  private JwtVerified verifyToken(String headerValue, ServerCall<?, ?> call, CallFacts facts)
+  private JwtVerified verifyToken(
+      String headerValue, ServerCall<?, ?> call, Metadata headers, CallFacts facts)
       throws CredentialFailure {
     long now = clock.millis();
     JwtVerified v = null;
@@ -325,6 +339,23 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     }
     if (requireNonNull(verifier).isRevoked(v)) {
       throw CredentialFailure.invalidToken("revoked_token");
+    }
+    String jkt = v.dpopJkt;
+    if (jkt != null || isDpopScheme(headerValue)) {
+      // RFC 9449 section 7.1: a DPoP-bound token only with the DPoP scheme and a fresh proof;
+      // the DPoP scheme only with a DPoP-bound token.
+      if (jkt == null || !isDpopScheme(headerValue)) {
+        throw CredentialFailure.invalidToken("dpop_scheme_mismatch");
+      }
+      String authority = call.getAuthority();
+      if (authority == null) {
+        throw DpopProofs.invalidProof("dpop_wrong_htu");
+      }
+      dpop.verify(
+          singleDpopHeader(headers),
+          DpopProofs.htu(authority, call.getMethodDescriptor().getFullMethodName()),
+          bearerToken(headerValue),
+          jkt);
     }
     String bound = v.boundThumbprint;
     if (bound != null) {
@@ -418,6 +449,19 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return dot2;
   }
 
+  private static @Nullable String singleDpopHeader(Metadata headers) throws CredentialFailure {
+    Iterable<String> values = headers.getAll(DPOP);
+    if (values == null) {
+      return null;
+    }
+    Iterator<String> it = values.iterator();
+    String value = it.next();
+    if (it.hasNext()) {
+      throw DpopProofs.invalidProof("dpop_malformed");
+    }
+    return value;
+  }
+
   private static CredentialFailure invalidRequest(String code) {
     return new CredentialFailure(
         code, Status.Code.UNAUTHENTICATED, CredentialFailure.BearerError.INVALID_REQUEST);
@@ -451,6 +495,10 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     return switch (error) {
       case INVALID_TOKEN -> challengePrefix + sep + "error=\"invalid_token\"";
       case INVALID_REQUEST -> challengePrefix + sep + "error=\"invalid_request\"";
+      case INVALID_DPOP_PROOF ->
+          "DPoP error=\"invalid_dpop_proof\", algs=\""
+              + String.join(" ", DpopProofs.ALGORITHMS_IN_ORDER)
+              + "\"";
       case NONE -> challengePrefix;
     };
   }
@@ -473,9 +521,24 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     private int maxTokenBytes = 8 * 1024;
     private int tokenCacheSize = 10_000;
     private Clock clock = Clock.systemUTC();
+    private java.time.Duration dpopProofWindow = java.time.Duration.ofSeconds(60);
     private @Nullable String realm;
 
     private Builder() {}
+
+    /**
+     * How far a DPoP proof's {@code iat} may be from now, either way (RFC 9449 section 11.1), and
+     * so how long its {@code jti} is remembered against replay. Default: 60 s; 1 s to 5 min.
+     */
+    public Builder dpopProofWindow(java.time.Duration window) {
+      requireNonNull(window, "window");
+      if (window.compareTo(java.time.Duration.ofSeconds(1)) < 0
+          || window.compareTo(java.time.Duration.ofMinutes(5)) > 0) {
+        throw new IllegalArgumentException("dpopProofWindow must be between 1 s and 5 min");
+      }
+      this.dpopProofWindow = window;
+      return this;
+    }
 
     /** Sets which credentials a call must present. Default: {@link Mode#TOKEN_REQUIRED}. */
     public Builder mode(Mode mode) {

@@ -15,7 +15,9 @@ final class CredentialFailure extends Exception {
     /** No bearer credential was offered: the challenge carries no error. */
     NONE,
     INVALID_REQUEST,
-    INVALID_TOKEN
+    INVALID_TOKEN,
+    /** RFC 9449: the DPoP proof is missing or does not hold. */
+    INVALID_DPOP_PROOF
   }
 
   private final String code;

@@ -24,6 +24,10 @@ final class JwtVerified {
   final long skewMillis;
   final @Nullable String tokenId;
   final @Nullable String boundThumbprint;
+
+  /** {@code cnf.jkt} (RFC 9449): the JWK thumbprint every DPoP proof for this token must carry. */
+  final @Nullable String dpopJkt;
+
   final Principal principal;
 
   /**
@@ -41,6 +45,7 @@ final class JwtVerified {
       long notBeforeMillis,
       @Nullable String tokenId,
       @Nullable String boundThumbprint,
+      @Nullable String dpopJkt,
       Principal principal) {
     this.issuer = issuer;
     this.key = key;
@@ -51,6 +56,7 @@ final class JwtVerified {
     this.skewMillis = issuer.clockSkew().toMillis();
     this.tokenId = tokenId;
     this.boundThumbprint = boundThumbprint;
+    this.dpopJkt = dpopJkt;
     this.principal = principal;
   }
 }

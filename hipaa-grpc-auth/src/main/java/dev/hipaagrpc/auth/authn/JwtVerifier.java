@@ -313,14 +313,21 @@ final class JwtVerifier {
       }
     }
     String bound = null;
+    String jkt = null;
     Object cnf = claims.get("cnf");
     if (cnf != null) {
-      Object x5t = cnf instanceof Map<?, ?> m ? m.get("x5t#S256") : null;
-      if (!(x5t instanceof String s) || s.isEmpty()) {
-        // A confirmation method we cannot check must not be ignored (RFC 7800 section 3.1).
+      // A confirmation method we cannot check must not be ignored (RFC 7800 section 3.1): cnf
+      // must hold exactly one of x5t#S256 (RFC 8705) and jkt (RFC 9449), a non-empty string.
+      if (!(cnf instanceof Map<?, ?> m) || m.size() != 1) {
         throw CredentialFailure.invalidToken("unsupported_confirmation");
       }
-      bound = s;
+      if (m.get("x5t#S256") instanceof String s && !s.isEmpty()) {
+        bound = s;
+      } else if (m.get("jkt") instanceof String s && !s.isEmpty()) {
+        jkt = s;
+      } else {
+        throw CredentialFailure.invalidToken("unsupported_confirmation");
+      }
     }
     Principal.Kind kind = mapping.isService(claims) ? Principal.Kind.SERVICE : Principal.Kind.USER;
     Principal.Builder p =
@@ -329,7 +336,9 @@ final class JwtVerifier {
                 kind,
                 bound != null
                     ? Principal.AuthMethod.CERTIFICATE_BOUND_TOKEN
-                    : Principal.AuthMethod.BEARER_TOKEN,
+                    : jkt != null
+                        ? Principal.AuthMethod.DPOP_BOUND_TOKEN
+                        : Principal.AuthMethod.BEARER_TOKEN,
                 fingerprint(token, canonicalSignature))
             .issuer(config.issuer())
             .addRoles(mapping.roles(claims))
@@ -351,6 +360,7 @@ final class JwtVerifier {
         nbf == null ? Long.MIN_VALUE : nbf.getTime(),
         jti,
         bound,
+        jkt,
         p.build());
   }
 

@@ -513,8 +513,19 @@ class AuthenticationServerInterceptorTest {
             .compact();
     assertRefused(t, "token_binding_mismatch");
     String unsupported =
-        token(issuer, "rsa-1", RSA_1.getPrivate(), T0).claim("cnf", Map.of("jkt", "x")).compact();
+        token(issuer, "rsa-1", RSA_1.getPrivate(), T0)
+            .claim("cnf", Map.of("kid", "a-key-we-cannot-check"))
+            .compact();
     assertRefused(unsupported, "unsupported_confirmation");
+    String both =
+        token(issuer, "rsa-1", RSA_1.getPrivate(), T0)
+            .claim("cnf", Map.of("x5t#S256", b64(new byte[32]), "jkt", "x"))
+            .compact();
+    assertRefused(both, "unsupported_confirmation");
+    // DPoP-bound (RFC 9449) but presented as a bearer token: refused (see DpopTest).
+    String dpopBound =
+        token(issuer, "rsa-1", RSA_1.getPrivate(), T0).claim("cnf", Map.of("jkt", "x")).compact();
+    assertRefused(dpopBound, "dpop_scheme_mismatch");
   }
 
   @Test

@@ -154,6 +154,7 @@ class IssuerConfigTest {
               0,
               null,
               null,
+              null,
               dev.hipaagrpc.core.Principal.newBuilder(
                       "s",
                       dev.hipaagrpc.core.Principal.Kind.USER,
