@@ -25,6 +25,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class CoarseTimer extends AbstractExecutorService implements ScheduledExecutorService {
 
+  /** What {@code Context.withDeadline} needs, and all this timer offers. */
+  private static final String ONE_SHOT_ONLY =
+      "CoarseTimer runs one-shot Runnables only (for Context.withDeadline)";
+
   private final ScheduledExecutorService timer;
   private final long granularityNanos;
   private final ConcurrentHashMap<Long, Slice> slices = new ConcurrentHashMap<>();
@@ -133,30 +137,30 @@ final class CoarseTimer extends AbstractExecutorService implements ScheduledExec
 
     @Override
     public @Nullable Object get() {
-      throw new UnsupportedOperationException();
+      throw new UnsupportedOperationException(ONE_SHOT_ONLY);
     }
 
     @Override
     public @Nullable Object get(long timeout, TimeUnit unit) {
-      throw new UnsupportedOperationException();
+      throw new UnsupportedOperationException(ONE_SHOT_ONLY);
     }
   }
 
   @Override
   public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException();
+    throw new UnsupportedOperationException(ONE_SHOT_ONLY);
   }
 
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(
       Runnable command, long initialDelay, long period, TimeUnit unit) {
-    throw new UnsupportedOperationException();
+    throw new UnsupportedOperationException(ONE_SHOT_ONLY);
   }
 
   @Override
   public ScheduledFuture<?> scheduleWithFixedDelay(
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException();
+    throw new UnsupportedOperationException(ONE_SHOT_ONLY);
   }
 
   @Override

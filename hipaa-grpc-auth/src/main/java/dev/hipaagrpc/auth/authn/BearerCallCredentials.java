@@ -71,6 +71,32 @@ public final class BearerCallCredentials extends CallCredentials {
   @Override
   public void applyRequestMetadata(
       RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
+    apply(
+        requestInfo,
+        appExecutor,
+        applier,
+        source,
+        allowInsecure,
+        (headers, token) -> headers.put(AUTHORIZATION, "Bearer " + token));
+  }
+
+  /** How a token becomes this call's headers. */
+  interface TokenHeaders {
+    void put(Metadata headers, String token);
+  }
+
+  /**
+   * Shared by the bearer and DPoP credentials: refuses a channel without privacy (unless {@code
+   * allowInsecure}), fetches the token on the application executor, and fails the call with
+   * UNAVAILABLE (no detail) when there is none.
+   */
+  static void apply(
+      RequestInfo requestInfo,
+      Executor appExecutor,
+      MetadataApplier applier,
+      AccessTokenSource source,
+      boolean allowInsecure,
+      TokenHeaders tokenHeaders) {
     if (requestInfo.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY && !allowInsecure) {
       applier.fail(
           Status.UNAUTHENTICATED.withDescription(
@@ -91,7 +117,7 @@ public final class BearerCallCredentials extends CallCredentials {
             return;
           }
           Metadata headers = new Metadata();
-          headers.put(AUTHORIZATION, "Bearer " + token);
+          tokenHeaders.put(headers, token);
           applier.apply(headers);
         });
   }

@@ -3,20 +3,14 @@ package dev.hipaagrpc.auth.authn;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.CallCredentials;
-import io.grpc.Metadata;
-import io.grpc.SecurityLevel;
-import io.grpc.Status;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PublicJwk;
-import java.io.IOException;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.Executor;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Client {@link CallCredentials} for DPoP-bound access tokens (RFC 9449): every call carries {@code
@@ -32,8 +26,6 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe.
  */
 public final class DpopCallCredentials extends CallCredentials {
-  private static final Logger logger = LoggerFactory.getLogger(DpopCallCredentials.class);
-
   private final AccessTokenSource source;
   private final KeyPair key;
   private final PublicJwk<?> jwk;
@@ -91,35 +83,18 @@ public final class DpopCallCredentials extends CallCredentials {
   @Override
   public void applyRequestMetadata(
       RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
-    if (requestInfo.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY) {
-      applier.fail(
-          Status.UNAUTHENTICATED.withDescription(
-              "Refusing to send a DPoP token over a channel without privacy and integrity"));
-      return;
-    }
-    appExecutor.execute(
-        () -> {
-          String token;
-          try {
-            token = source.token();
-          } catch (IOException | RuntimeException e) {
-            logger.warn("Could not obtain a DPoP access token ({})", e.getClass().getSimpleName());
-            applier.fail(
-                Status.UNAVAILABLE
-                    .withDescription("Could not obtain an access token")
-                    .withCause(e));
-            return;
-          }
-          Metadata headers = new Metadata();
+    String htu =
+        DpopProofs.htu(
+            requestInfo.getAuthority(), requestInfo.getMethodDescriptor().getFullMethodName());
+    BearerCallCredentials.apply(
+        requestInfo,
+        appExecutor,
+        applier,
+        source,
+        false,
+        (headers, token) -> {
           headers.put(AuthenticationServerInterceptor.AUTHORIZATION, "DPoP " + token);
-          headers.put(
-              AuthenticationServerInterceptor.DPOP,
-              proof(
-                  DpopProofs.htu(
-                      requestInfo.getAuthority(),
-                      requestInfo.getMethodDescriptor().getFullMethodName()),
-                  token));
-          applier.apply(headers);
+          headers.put(AuthenticationServerInterceptor.DPOP, proof(htu, token));
         });
   }
 }
