@@ -186,7 +186,8 @@ final class JsonBytes {
   /**
    * Appends {@code value} as a JSON string in UTF-8: escapes quotes, backslashes and all controls;
    * U+2028/2029 (they break JavaScript readers of JSON lines) and lone surrogates (they have no
-   * UTF-8 form) as {@code \}{@code uXXXX}. Byte for byte what {@link Json#string} writes, encoded.
+   * UTF-8 form) as a backslash-u escape with four hex digits. Byte for byte what {@link
+   * Json#string} writes, encoded.
    */
   void string(String value) {
     int n = value.length();

@@ -593,19 +593,25 @@ class AuthenticationServerInterceptorTest {
     }
   }
 
+  private KeySource discoveredKeys() throws Exception {
+    return KeySource.fromOidcDiscovery(issuer)
+        .clock(clock)
+        .sslContext(MtlsTestSupport.httpsClientContext())
+        .build();
+  }
+
+  private AuthenticationServerInterceptor interceptorFor(KeySource keys) {
+    return AuthenticationServerInterceptor.newBuilder()
+        .addIssuer(IssuerConfig.newBuilder(issuer, keys).audience(AUDIENCE).build())
+        .clock(clock)
+        .build();
+  }
+
   @Test
   void interceptCall_oidcDiscovery_findsKeys() throws Exception {
-    try (KeySource discovered =
-        KeySource.fromOidcDiscovery(issuer)
-            .clock(clock)
-            .sslContext(MtlsTestSupport.httpsClientContext())
-            .build()) {
-      AuthenticationServerInterceptor a =
-          AuthenticationServerInterceptor.newBuilder()
-              .addIssuer(IssuerConfig.newBuilder(issuer, discovered).audience(AUDIENCE).build())
-              .clock(clock)
-              .build();
-      try (AuthenticationTestHarness h = new AuthenticationTestHarness(a)) {
+    try (KeySource discovered = discoveredKeys()) {
+      try (AuthenticationTestHarness h =
+          new AuthenticationTestHarness(interceptorFor(discovered))) {
         assertThat(h.callWithToken(valid()).status().isOk()).isTrue();
         assertThat(idp.discoveryFetches.get()).isGreaterThanOrEqualTo(1);
       }
@@ -615,17 +621,9 @@ class AuthenticationServerInterceptorTest {
   @Test
   void interceptCall_discoveryNamesAnotherIssuer_unavailable() throws Exception {
     idp.discoveryIssuer = "https://impostor.example";
-    try (KeySource discovered =
-        KeySource.fromOidcDiscovery(issuer)
-            .clock(clock)
-            .sslContext(MtlsTestSupport.httpsClientContext())
-            .build()) {
-      AuthenticationServerInterceptor a =
-          AuthenticationServerInterceptor.newBuilder()
-              .addIssuer(IssuerConfig.newBuilder(issuer, discovered).audience(AUDIENCE).build())
-              .clock(clock)
-              .build();
-      try (AuthenticationTestHarness h = new AuthenticationTestHarness(a)) {
+    try (KeySource discovered = discoveredKeys()) {
+      try (AuthenticationTestHarness h =
+          new AuthenticationTestHarness(interceptorFor(discovered))) {
         assertThat(h.callWithToken(valid()).status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
       }
     }
