@@ -14,6 +14,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
+import java.security.Key;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -384,7 +385,10 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
     if (now > v.expiresAtMillis + v.skewMillis) {
       return Recheck.EXPIRED;
     }
-    if (now + v.skewMillis < v.notBeforeMillis || !v.issuer.keySource().stillTrusts(v.key, now)) {
+    Key key = v.key;
+    if (now + v.skewMillis < v.notBeforeMillis
+        || now >= v.recheckAtMillis
+        || (key != null && !v.issuer.keySource().stillTrusts(key, now))) {
       return Recheck.VERIFY_AGAIN;
     }
     return Recheck.STILL_VALID;
@@ -397,16 +401,23 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       throw CredentialFailure.invalidToken("token_too_large");
     }
     int lastDot = canonicalCompactJwsSignatureStart(token);
-    if (lastDot < 0) {
-      throw CredentialFailure.invalidToken("malformed_token");
-    }
     JwtVerifier jwt = requireNonNull(verifier);
+    if (lastDot < 0) {
+      if (!jwt.introspects() || isJwsShaped(token)) {
+        // Three segments is a JWT, whatever its spelling: never sent to an introspection endpoint.
+        throw CredentialFailure.invalidToken("malformed_token");
+      }
+      JwtVerified opaque = jwt.verifyOpaque(token);
+      rolesWatch.observe(opaque.issuer, opaque.principal);
+      cache.putExact(headerValue, VerifiedTokenCache.keyOf(token, token.length()), opaque, now);
+      return opaque;
+    }
     VerifiedTokenCache.Key key = VerifiedTokenCache.keyOf(token, lastDot);
     JwtVerified v = cache.get(key);
     if (v != null
         && !SignatureForm.same(
             v.algorithm,
-            v.key,
+            requireNonNull(v.key),
             v.canonicalSignature,
             Base64.getUrlDecoder().decode(token.substring(lastDot + 1)))) {
       // Same signing input, another signature: a forgery or a fresh signature by the issuer.
@@ -447,6 +458,12 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
       return -1;
     }
     return dot2;
+  }
+
+  private static boolean isJwsShaped(String token) {
+    int dot1 = token.indexOf('.');
+    int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    return dot2 > 0 && token.indexOf('.', dot2 + 1) < 0;
   }
 
   private static @Nullable String singleDpopHeader(Metadata headers) throws CredentialFailure {

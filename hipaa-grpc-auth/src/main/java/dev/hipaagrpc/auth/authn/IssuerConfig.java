@@ -41,6 +41,7 @@ public final class IssuerConfig {
   private final @Nullable String requiredType;
   private final List<String> requiredClaims;
   private final ClaimMapping claimMapping;
+  private final @Nullable TokenIntrospection introspection;
 
   private IssuerConfig(Builder b, String audience, Set<String> algorithms) {
     this.issuer = b.issuer;
@@ -54,6 +55,7 @@ public final class IssuerConfig {
     this.requiredType = b.requiredType;
     this.requiredClaims = List.copyOf(b.requiredClaims);
     this.claimMapping = b.claimMapping;
+    this.introspection = b.introspection;
   }
 
   /**
@@ -64,6 +66,17 @@ public final class IssuerConfig {
    */
   public static Builder newBuilder(String issuer, KeySource keySource) {
     return new Builder(issuer, keySource);
+  }
+
+  /**
+   * Starts the configuration of an issuer whose access tokens are opaque and checked by token
+   * introspection (RFC 7662) only; a JWT naming this issuer is refused ({@code unknown_key}). At
+   * most one issuer of a server may introspect: an opaque token names no issuer.
+   *
+   * @param issuer the issuer identifier, compared exactly with {@code iss} when the answer has one
+   */
+  public static Builder newBuilder(String issuer, TokenIntrospection introspection) {
+    return new Builder(issuer, KeySource.none()).introspection(introspection);
   }
 
   /** The issuer identifier. */
@@ -115,6 +128,11 @@ public final class IssuerConfig {
     return claimMapping;
   }
 
+  /** How this issuer's opaque tokens are checked, or null when it issues JWTs only. */
+  public @Nullable TokenIntrospection introspection() {
+    return introspection;
+  }
+
   /** Builds an {@link IssuerConfig}. Not thread-safe. */
   public static final class Builder {
     private final String issuer;
@@ -128,6 +146,7 @@ public final class IssuerConfig {
     private @Nullable String requiredType;
     private final Set<String> requiredClaims = new LinkedHashSet<>();
     private ClaimMapping claimMapping = ClaimMapping.defaults();
+    private @Nullable TokenIntrospection introspection;
 
     private Builder(String issuer, KeySource keySource) {
       this.issuer = requireNonBlank(issuer, "issuer");
@@ -232,6 +251,17 @@ public final class IssuerConfig {
     /** Sets how claims map to a principal. Default: {@link ClaimMapping#defaults()}. */
     public Builder claimMapping(ClaimMapping mapping) {
       this.claimMapping = requireNonNull(mapping, "mapping");
+      return this;
+    }
+
+    /**
+     * Checks tokens that are not JWTs (not three base64url segments) by introspection at this
+     * issuer (RFC 7662); JWTs are still verified locally with the key source. See {@link
+     * TokenIntrospection} for what the answer must hold. Default: none (opaque tokens are refused
+     * as {@code malformed_token}).
+     */
+    public Builder introspection(TokenIntrospection introspection) {
+      this.introspection = requireNonNull(introspection, "introspection");
       return this;
     }
 

@@ -10,7 +10,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class JwtVerified {
   final IssuerConfig issuer;
-  final Key key;
+
+  /** The verification key; null for an introspected opaque token. */
+  final @Nullable Key key;
+
   final String algorithm;
 
   /**
@@ -22,6 +25,13 @@ final class JwtVerified {
   final long expiresAtMillis;
   final long notBeforeMillis;
   final long skewMillis;
+
+  /**
+   * When a cache hit must verify again from scratch: {@link Long#MAX_VALUE} for a JWT, the
+   * introspection cache bound for an opaque token.
+   */
+  final long recheckAtMillis;
+
   final @Nullable String tokenId;
   final @Nullable String boundThumbprint;
 
@@ -38,11 +48,12 @@ final class JwtVerified {
 
   JwtVerified(
       IssuerConfig issuer,
-      Key key,
+      @Nullable Key key,
       String algorithm,
       byte[] canonicalSignature,
       long expiresAtMillis,
       long notBeforeMillis,
+      long recheckAtMillis,
       @Nullable String tokenId,
       @Nullable String boundThumbprint,
       @Nullable String dpopJkt,
@@ -54,6 +65,7 @@ final class JwtVerified {
     this.expiresAtMillis = expiresAtMillis;
     this.notBeforeMillis = notBeforeMillis;
     this.skewMillis = issuer.clockSkew().toMillis();
+    this.recheckAtMillis = recheckAtMillis;
     this.tokenId = tokenId;
     this.boundThumbprint = boundThumbprint;
     this.dpopJkt = dpopJkt;

@@ -48,6 +48,7 @@ final class JwtVerifier {
   private final @Nullable IssuerConfig single;
   private final Clock clock;
   private final @Nullable RevocationList revocation;
+  private final @Nullable IssuerConfig introspecting;
 
   /** Issuers and audiences for the start-up summary: public configuration, no key material. */
   String describe() {
@@ -66,7 +67,18 @@ final class JwtVerifier {
     this.revocation = revocation;
     Map<String, IssuerConfig> byIss = new HashMap<>();
     Map<String, JwtParser> p = new HashMap<>();
+    IssuerConfig introspects = null;
     for (IssuerConfig c : configs) {
+      if (c.introspection() != null) {
+        if (introspects != null) {
+          throw new IllegalStateException(
+              "at most one issuer may introspect opaque tokens (an opaque token names no issuer): "
+                  + introspects.issuer()
+                  + ", "
+                  + c.issuer());
+        }
+        introspects = c;
+      }
       if (byIss.put(c.issuer(), c) != null) {
         throw new IllegalStateException("issuer configured twice: " + c.issuer());
       }
@@ -75,6 +87,12 @@ final class JwtVerifier {
     this.issuers = Map.copyOf(byIss);
     this.parsers = Map.copyOf(p);
     this.single = configs.size() == 1 ? configs.get(0) : null;
+    this.introspecting = introspects;
+  }
+
+  /** Whether an issuer takes opaque tokens by introspection. */
+  boolean introspects() {
+    return introspecting != null;
   }
 
   @SuppressWarnings("JavaUtilDate") // jjwt's Clock API
@@ -276,13 +294,98 @@ final class JwtVerifier {
     if (exp == null) {
       throw CredentialFailure.invalidToken("missing_expiry");
     }
+    Date iat = claims.getIssuedAt();
+    Date nbf = claims.getNotBefore();
+    return fromClaims(
+        config,
+        claims,
+        new Times(
+            exp.getTime(),
+            iat == null ? null : iat.getTime(),
+            nbf == null ? Long.MIN_VALUE : nbf.getTime()),
+        key,
+        alg,
+        canonicalSignature,
+        fingerprint(token, canonicalSignature),
+        Long.MAX_VALUE);
+  }
+
+  /**
+   * Checks an opaque token (anything but a compact JWS) by introspection at the one issuer
+   * configured for it, then applies the same claim rules as to a JWT.
+   *
+   * @throws CredentialFailure {@code malformed_token} when no issuer introspects or the token is no
+   *     RFC 6750 b64token, {@code inactive_token}, {@code introspection_unavailable}, or any code
+   *     of the claim rules
+   */
+  JwtVerified verifyOpaque(String token) throws CredentialFailure {
+    IssuerConfig config = introspecting;
+    TokenIntrospection introspection = config == null ? null : config.introspection();
+    if (config == null || introspection == null || !isB64Token(token)) {
+      throw CredentialFailure.invalidToken("malformed_token");
+    }
+    Map<String, Object> claims = introspection.introspect(token);
+    if (!registeredClaimTypesValid(claims)) {
+      throw CredentialFailure.invalidToken("wrong_claim_type");
+    }
+    if (claims.containsKey("iss") && !config.issuer().equals(claims.get("iss"))) {
+      throw CredentialFailure.invalidToken("wrong_issuer");
+    }
+    if (claims.containsKey("token_type")
+        && !(claims.get("token_type") instanceof String type
+            && (type.equalsIgnoreCase("Bearer") || type.equalsIgnoreCase("DPoP")))) {
+      // RFC 7662 section 2.2: e.g. a refresh token presented as an access token.
+      throw CredentialFailure.invalidToken("wrong_type");
+    }
+    if (config.audienceClaim().equals(Claims.AUDIENCE)
+        && !containsAudience(claims.get(Claims.AUDIENCE), config.audience())) {
+      throw CredentialFailure.invalidToken("wrong_audience");
+    }
+    Long exp = numericDateMillis(claims.get("exp"));
+    if (exp == null) {
+      throw CredentialFailure.invalidToken("missing_expiry");
+    }
+    Long nbf = numericDateMillis(claims.get("nbf"));
     long now = clock.millis();
     long skew = config.clockSkew().toMillis();
-    Date iat = claims.getIssuedAt();
-    if (iat != null && iat.getTime() > now + skew) {
+    if (now > exp + skew) {
+      throw CredentialFailure.invalidToken("expired_token");
+    }
+    if (nbf != null && now + skew < nbf) {
+      throw CredentialFailure.invalidToken("invalid_token");
+    }
+    long recheckAt = Math.min(exp, now + introspection.maxCacheMillis());
+    return fromClaims(
+        config,
+        claims,
+        new Times(exp, numericDateMillis(claims.get("iat")), nbf == null ? Long.MIN_VALUE : nbf),
+        null,
+        "",
+        new byte[0],
+        digestHex(token),
+        recheckAt);
+  }
+
+  /** {@code exp}, {@code iat} (null when absent) and {@code nbf}, in epoch milliseconds. */
+  private record Times(long exp, @Nullable Long iat, long nbf) {}
+
+  /** The claim rules every verified token passes, whether a JWT or an introspection answer. */
+  private JwtVerified fromClaims(
+      IssuerConfig config,
+      Map<String, ?> claims,
+      Times times,
+      @Nullable Key key,
+      String alg,
+      byte[] canonicalSignature,
+      String fingerprint,
+      long recheckAtMillis)
+      throws CredentialFailure {
+    long now = clock.millis();
+    long skew = config.clockSkew().toMillis();
+    Long iat = times.iat();
+    if (iat != null && iat > now + skew) {
       throw CredentialFailure.invalidToken("issued_in_future");
     }
-    Date nbf = claims.getNotBefore();
     for (String required : config.requiredClaims()) {
       if (claims.get(required) == null) {
         throw CredentialFailure.invalidToken("missing_claim");
@@ -308,7 +411,7 @@ final class JwtVerifier {
       if (iat == null) {
         throw CredentialFailure.invalidToken("missing_claim");
       }
-      if (exp.getTime() - iat.getTime() > maxLifetime.toMillis()) {
+      if (times.exp() - iat > maxLifetime.toMillis()) {
         throw CredentialFailure.invalidToken("token_lifetime_too_long");
       }
     }
@@ -339,7 +442,7 @@ final class JwtVerifier {
                     : jkt != null
                         ? Principal.AuthMethod.DPOP_BOUND_TOKEN
                         : Principal.AuthMethod.BEARER_TOKEN,
-                fingerprint(token, canonicalSignature))
+                fingerprint)
             .issuer(config.issuer())
             .addRoles(mapping.roles(claims))
             .addScopes(mapping.scopes(claims))
@@ -356,12 +459,54 @@ final class JwtVerifier {
         key,
         alg,
         canonicalSignature,
-        exp.getTime(),
-        nbf == null ? Long.MIN_VALUE : nbf.getTime(),
+        times.exp(),
+        times.nbf(),
+        recheckAtMillis,
         jti,
         bound,
         jkt,
         p.build());
+  }
+
+  /** A NumericDate (seconds, possibly fractional) in milliseconds, or null when absent. */
+  private static @Nullable Long numericDateMillis(@Nullable Object value) throws CredentialFailure {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Number n) || !Double.isFinite(n.doubleValue())) {
+      throw CredentialFailure.invalidToken("wrong_claim_type");
+    }
+    double millis = n.doubleValue() * 1000;
+    // Far outside any real date: clamp, so the arithmetic below cannot overflow.
+    return (long) Math.max(-1e15, Math.min(1e15, millis));
+  }
+
+  /** RFC 6750 section 2.1 b64token: what an opaque token may be made of. */
+  private static boolean isB64Token(String token) {
+    int n = token.length();
+    int i = 0;
+    while (i < n && isTokenChar(token.charAt(i))) {
+      i++;
+    }
+    if (i == 0) {
+      return false;
+    }
+    while (i < n && token.charAt(i) == '=') {
+      i++;
+    }
+    return i == n;
+  }
+
+  private static boolean isTokenChar(char c) {
+    return (c >= 'A' && c <= 'Z')
+        || (c >= 'a' && c <= 'z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '.'
+        || c == '_'
+        || c == '~'
+        || c == '+'
+        || c == '/';
   }
 
   /** RFC 8176 {@code amr}: an array of strings; anything else names no method. */
@@ -406,14 +551,17 @@ final class JwtVerifier {
    * its low-S form, so every accepted re-encoding of one token has one fingerprint.
    */
   static String fingerprint(String token, byte[] canonicalSignature) {
-    String canonical =
+    return digestHex(
         token.substring(0, token.lastIndexOf('.') + 1)
-            + Base64.getUrlEncoder().withoutPadding().encodeToString(canonicalSignature);
+            + Base64.getUrlEncoder().withoutPadding().encodeToString(canonicalSignature));
+  }
+
+  /** The first 16 bytes of the SHA-256 of an ASCII token, in hex: its fingerprint. */
+  private static String digestHex(String token) {
     byte[] digest;
     try {
       digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(canonical.getBytes(StandardCharsets.US_ASCII));
+          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every JDK", e);
     }

@@ -143,6 +143,11 @@ public final class KeySource implements Closeable {
     return new RemoteBuilder(URI.create(base + "/.well-known/openid-configuration"), issuer);
   }
 
+  /** No keys: every JWT is refused ({@code unknown_key}); for issuers of opaque tokens only. */
+  static KeySource none() {
+    return new KeySource(false, fixed(List.of()), null);
+  }
+
   private static KeySourceSnapshot fixed(List<KeySourceSnapshot.Entry> entries) {
     return new KeySourceSnapshot(entries, Long.MAX_VALUE, Long.MAX_VALUE);
   }

@@ -152,6 +152,7 @@ class IssuerConfigTest {
               new byte[256],
               Long.MAX_VALUE / 2,
               0,
+              Long.MAX_VALUE,
               null,
               null,
               null,

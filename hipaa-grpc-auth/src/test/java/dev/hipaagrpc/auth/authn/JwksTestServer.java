@@ -38,6 +38,14 @@ final class JwksTestServer implements AutoCloseable {
   /** While its count is not zero, the JWKS body stalls after its first bytes. */
   volatile CountDownLatch bodyStall = new CountDownLatch(0);
 
+  /** Answers introspection requests: the presented token in, the JSON answer out. */
+  volatile java.util.function.Function<String, String> introspectionAnswer =
+      t -> "{\"active\":false}";
+
+  final AtomicInteger introspectionRequests = new AtomicInteger();
+  volatile String lastIntrospectionAuthorization;
+  volatile String lastIntrospectionForm;
+
   volatile String lastTokenAuthorization;
   volatile String lastTokenForm;
 
@@ -62,6 +70,7 @@ final class JwksTestServer implements AutoCloseable {
     server.createContext("/jwks", this::serveJwks);
     server.createContext("/.well-known/openid-configuration", this::serveDiscovery);
     server.createContext("/token", this::serveToken);
+    server.createContext("/introspect", this::serveIntrospection);
     server.start();
     discoveryIssuer = issuer();
   }
@@ -72,6 +81,10 @@ final class JwksTestServer implements AutoCloseable {
 
   URI jwksUri() {
     return URI.create(issuer() + "/jwks");
+  }
+
+  URI introspectionUri() {
+    return URI.create(issuer() + "/introspect");
   }
 
   URI tokenUri() {
@@ -125,6 +138,29 @@ final class JwksTestServer implements AutoCloseable {
       return;
     }
     respond(exchange, 200, tokenResponse.get());
+  }
+
+  private void serveIntrospection(HttpExchange exchange) throws IOException {
+    introspectionRequests.incrementAndGet();
+    lastIntrospectionAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
+    String form = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    lastIntrospectionForm = form;
+    try {
+      tokenGate.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (status != 200 || !"POST".equals(exchange.getRequestMethod())) {
+      respond(exchange, status == 200 ? 405 : status, "{\"error\":\"secret-detail\"}");
+      return;
+    }
+    String token = "";
+    for (String pair : form.split("&", -1)) {
+      if (pair.startsWith("token=")) {
+        token = java.net.URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8);
+      }
+    }
+    respond(exchange, 200, introspectionAnswer.apply(token));
   }
 
   private static void respond(HttpExchange exchange, int code, String body) throws IOException {
