@@ -88,6 +88,10 @@ final class AuthorizationGuardedCall<ReqT, RespT>
     private final PolicyMethodPlan method;
     private final Principal principal;
     private final boolean patientCheck;
+
+    /** Granted only by granular SMART scopes, whose queries the request's values must match. */
+    private final boolean granular;
+
     private @Nullable AccessDecision breakGlass;
     // Only touched from listener callbacks, which gRPC serializes.
     private boolean denied;
@@ -100,6 +104,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
         PolicyMethodPlan method,
         Principal principal,
         boolean patientCheck,
+        boolean granular,
         @Nullable AccessDecision breakGlass) {
       super(delegate);
       this.breakGlass = breakGlass;
@@ -109,6 +114,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
       this.method = method;
       this.principal = principal;
       this.patientCheck = patientCheck;
+      this.granular = granular;
     }
 
     @Override
@@ -163,10 +169,37 @@ final class AuthorizationGuardedCall<ReqT, RespT>
           return AuthorizationServerInterceptor.RULE_TENANT_MISMATCH;
         }
       }
-      if (patientCheck && patient != null && !patient.equals(principal.patient())) {
+      boolean restrictToPatient = patientCheck;
+      if (granular) {
+        int grants = granularGrants(message);
+        if (grants == 0) {
+          return AuthorizationServerInterceptor.RULE_SMART_SCOPE;
+        }
+        // A matching user/ or system/ scope is not restricted to the patient context.
+        restrictToPatient &= (grants & SmartScope.GRANTS_OTHER) == 0;
+      }
+      if (restrictToPatient && patient != null && !patient.equals(principal.patient())) {
         return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;
       }
       return null;
+    }
+
+    /** Which contexts' granular scopes admit this request's search parameter values. */
+    private int granularGrants(ReqT message) {
+      java.util.Map<String, java.util.List<String>> values = new java.util.HashMap<>();
+      for (java.util.Map.Entry<String, PolicyFieldPath> e : method.searchParams.entrySet()) {
+        java.util.List<String> v = e.getValue().extractValues(message);
+        if (v == null) {
+          logger.warn(
+              "search parameter field '{}' does not fit the request type", e.getValue().path());
+          return 0;
+        }
+        values.put(e.getKey(), v);
+      }
+      String resource = method.fhirResource;
+      return resource == null
+          ? 0
+          : SmartScope.evaluateValues(principal, resource, method.smartPermission, values);
     }
 
     @Override

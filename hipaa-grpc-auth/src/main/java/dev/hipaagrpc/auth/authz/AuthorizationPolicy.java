@@ -11,6 +11,7 @@ import dev.hipaagrpc.auth.authz.proto.Effect;
 import dev.hipaagrpc.auth.authz.proto.MethodSpec;
 import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.auth.authz.proto.Rule;
+import dev.hipaagrpc.auth.authz.proto.SearchParamField;
 import dev.hipaagrpc.core.proto.Action;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -305,6 +306,23 @@ public final class AuthorizationPolicy {
      */
     public MethodBuilder patientField(String path) {
       proto.setPatientField(requireNonNull(path, "path"));
+      return this;
+    }
+
+    /**
+     * Declares that the request field at {@code path} (string, singular or repeated) carries the
+     * value(s) of the FHIR search parameter {@code name} of the method's resource, in token form
+     * ({@code system|code}, {@code code} or {@code |code}). A SMART v2 granular scope such as
+     * {@code patient/Observation.rs?category=...|laboratory} then grants the call only when every
+     * value there matches; an unset or empty field asks for everything and is not granted by it.
+     * Requires {@link #fhir}. Same as the {@code (hipaagrpc.auth.authz.search_param)} field option.
+     * Default: none (granular scopes grant the method nothing).
+     */
+    public MethodBuilder searchParamField(String name, String path) {
+      proto.addSearchParams(
+          SearchParamField.newBuilder()
+              .setName(requireNonNull(name, "name"))
+              .setField(requireNonNull(path, "path")));
       return this;
     }
 

@@ -238,6 +238,12 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
     boolean smartOk =
         method.fhirResource == null
             || (smart & (SmartScope.GRANTS_PATIENT | SmartScope.GRANTS_OTHER)) != 0;
+    // Only granular scopes (SMART v2 queries) could grant it: decided on the request's values.
+    boolean granular =
+        !smartOk
+            && (smart & SmartScope.GRANTS_IF_VALUES_MATCH) != 0
+            && !method.searchParams.isEmpty();
+    smartOk |= granular;
 
     AccessDecision decision;
     boolean patientCheck = false;
@@ -336,6 +342,7 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
         method,
         principal,
         patientCheck,
+        granular,
         breakGlass ? decision : null);
   }
 

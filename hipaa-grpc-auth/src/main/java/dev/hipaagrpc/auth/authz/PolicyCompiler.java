@@ -16,6 +16,7 @@ import dev.hipaagrpc.auth.authz.proto.MethodSpec;
 import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.auth.authz.proto.PolicyProto;
 import dev.hipaagrpc.auth.authz.proto.Rule;
+import dev.hipaagrpc.auth.authz.proto.SearchParamField;
 import dev.hipaagrpc.auth.authz.proto.StepUp;
 import dev.hipaagrpc.core.Actions;
 import dev.hipaagrpc.core.internal.MethodPatterns;
@@ -44,6 +45,7 @@ final class PolicyCompiler {
   private static final Pattern RULE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}");
   private static final Pattern REASON_CODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   private static final Pattern RESOURCE_TYPE = Pattern.compile("[A-Z][A-Za-z]{0,63}");
+  private static final Pattern SEARCH_PARAMETER = Pattern.compile("[a-z][a-z0-9-]{0,63}");
   private static final Pattern SPIFFE_ID =
       Pattern.compile("spiffe://[a-z0-9._-]+(/[A-Za-z0-9._~%:@!$&'()+,;=-]+)*(/\\*)?");
 
@@ -72,6 +74,13 @@ final class PolicyCompiler {
     @Nullable String patientField;
     @Nullable String tenantField;
     @Nullable StepUpRequirement stepUp;
+
+    /** FHIR search parameter name to request field path, for granular SMART scopes. */
+    final Map<String, String> searchParams = new LinkedHashMap<>();
+
+    /** Whether a policy (not only field options) declared search parameters. */
+    boolean searchParamsDeclared;
+
     final @Nullable Descriptor inputType;
 
     Spec(@Nullable Descriptor inputType) {
@@ -174,6 +183,16 @@ final class PolicyCompiler {
             addRule(rule, version, where, rules, ruleMethods, ruleIds, known, describedServices);
           }
         }
+        Map<String, String> params = searchParamFields(m.getInputType());
+        if (!params.isEmpty()) {
+          mergeSearchParams(
+              specs,
+              known,
+              full,
+              params,
+              false,
+              "the field options of " + m.getInputType().getFullName());
+        }
         String patient = markedField(m.getInputType(), PolicyProto.patientId, full, "patient_id");
         String tenant = markedField(m.getInputType(), PolicyProto.tenantId, full, "tenant_id");
         if (!patient.isEmpty() || !tenant.isEmpty()) {
@@ -223,6 +242,16 @@ final class PolicyCompiler {
             spec.getTenantField(),
             where);
         mergeStepUp(specs, known, spec.getMethod(), spec.getStepUp(), where);
+        if (spec.getSearchParamsCount() > 0) {
+          Map<String, String> params = new LinkedHashMap<>();
+          for (SearchParamField f : spec.getSearchParamsList()) {
+            if (params.put(f.getName(), f.getField()) != null) {
+              throw new IllegalArgumentException(
+                  where + ": search parameter '" + f.getName() + "' declared twice");
+            }
+          }
+          mergeSearchParams(specs, known, spec.getMethod(), params, true, where);
+        }
       }
       BreakGlass bg = policy.getBreakGlass();
       for (String role : bg.getRolesList()) {
@@ -292,8 +321,22 @@ final class PolicyCompiler {
     PolicyFieldPath patient = null;
     PolicyFieldPath tenant = null;
     StepUpRequirement stepUp = null;
+    Map<String, PolicyFieldPath> searchParams = new LinkedHashMap<>();
     if (spec != null) {
       stepUp = spec.stepUp;
+      if (spec.resource != null) {
+        for (Map.Entry<String, String> e : spec.searchParams.entrySet()) {
+          PolicyFieldPath path = PolicyFieldPath.parseValues(e.getValue());
+          if (spec.inputType != null) {
+            path.validateAgainst(spec.inputType);
+          }
+          searchParams.put(e.getKey(), path);
+        }
+      } else if (spec.searchParamsDeclared) {
+        throw new IllegalArgumentException(
+            "search parameters need the method's fhir_resource and action: "
+                + spec.searchParams.keySet());
+      }
       if (spec.resource != null) {
         resource = spec.resource;
         action = spec.action;
@@ -321,7 +364,61 @@ final class PolicyCompiler {
         action,
         patient,
         tenant,
-        stepUp);
+        stepUp,
+        searchParams);
+  }
+
+  /** Records a method's search parameter fields; one field per parameter, everywhere. */
+  private static void mergeSearchParams(
+      Map<String, Spec> specs,
+      Map<String, Descriptors.MethodDescriptor> known,
+      String method,
+      Map<String, String> params,
+      boolean declared,
+      String where) {
+    Descriptors.MethodDescriptor md = known.get(method);
+    Spec spec = specs.computeIfAbsent(method, k -> new Spec(md == null ? null : md.getInputType()));
+    for (Map.Entry<String, String> e : params.entrySet()) {
+      if (!SEARCH_PARAMETER.matcher(e.getKey()).matches()) {
+        throw new IllegalArgumentException(
+            where + ": '" + e.getKey() + "' is not a FHIR search parameter name");
+      }
+      PolicyFieldPath.parseValues(e.getValue());
+      String before = spec.searchParams.putIfAbsent(e.getKey(), e.getValue());
+      if (before != null && !before.equals(e.getValue())) {
+        throw new IllegalArgumentException(
+            where + ": conflicts with the field declared elsewhere for '" + e.getKey() + "'");
+      }
+    }
+    spec.searchParamsDeclared |= declared;
+  }
+
+  /** The {@code search_param} field options of a request type: parameter name to field name. */
+  private static Map<String, String> searchParamFields(Descriptors.Descriptor type) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Descriptors.FieldDescriptor f : type.getFields()) {
+      FieldOptions options = f.getOptions();
+      if (!options.hasExtension(PolicyProto.searchParam)) {
+        try {
+          options = FieldOptions.parseFrom(options.toByteString(), REGISTRY);
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalArgumentException("unreadable options on " + f.getFullName(), e);
+        }
+      }
+      String name = options.getExtension(PolicyProto.searchParam);
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (f.getJavaType() != Descriptors.FieldDescriptor.JavaType.STRING) {
+        throw new IllegalArgumentException(
+            f.getFullName() + ": (search_param) needs a string field (singular or repeated)");
+      }
+      if (out.put(name, f.getName()) != null) {
+        throw new IllegalArgumentException(
+            type.getFullName() + " marks two fields as search parameter '" + name + "'");
+      }
+    }
+    return out;
   }
 
   /** Records a method's step-up requirement; declared twice differently is a conflict. */

@@ -19,6 +19,9 @@ final class PolicyFieldPath {
   private final String path;
   private final List<String> segments;
 
+  /** Whether the last field may be repeated (search parameter values), not only singular. */
+  private final boolean values;
+
   // The last resolution, published safely by the final fields of Resolved.
   private volatile @Nullable Resolved resolved;
 
@@ -32,17 +35,30 @@ final class PolicyFieldPath {
     }
   }
 
-  private PolicyFieldPath(String path) {
+  private PolicyFieldPath(String path, boolean values) {
     this.path = path;
     this.segments = List.of(path.split("\\.", -1));
+    this.values = values;
   }
 
   /** Parses a configured path; throws {@link IllegalArgumentException} when it is not one. */
   static PolicyFieldPath parse(String path) {
+    return parse(path, false);
+  }
+
+  /**
+   * Parses a path to a string field that may be repeated (read with {@link #extractValues}); throws
+   * {@link IllegalArgumentException} when it is not a path.
+   */
+  static PolicyFieldPath parseValues(String path) {
+    return parse(path, true);
+  }
+
+  private static PolicyFieldPath parse(String path, boolean values) {
     if (!SYNTAX.matcher(path).matches()) {
       throw new IllegalArgumentException("invalid field path '" + path + "'");
     }
-    return new PolicyFieldPath(path);
+    return new PolicyFieldPath(path, values);
   }
 
   String path() {
@@ -58,7 +74,7 @@ final class PolicyFieldPath {
       throw new IllegalArgumentException(
           "field path '"
               + path
-              + "' is not a singular string field of "
+              + (values ? "' is not a string field of " : "' is not a singular string field of ")
               + type.getFullName()
               + " (reached through singular message fields)");
     }
@@ -69,6 +85,15 @@ final class PolicyFieldPath {
    * protobuf message whose type has this field: the caller must then fail closed.
    */
   @Nullable String extract(Object request) {
+    List<String> values = extractValues(request);
+    return values == null ? null : values.isEmpty() ? "" : values.get(0);
+  }
+
+  /**
+   * Returns the non-empty values of the (possibly repeated) field, an empty list when there are
+   * none, or {@code null} when the request is not a protobuf message whose type has this field.
+   */
+  @Nullable List<String> extractValues(Object request) {
     if (!(request instanceof Message message)) {
       return null;
     }
@@ -78,11 +103,24 @@ final class PolicyFieldPath {
     }
     for (int i = 0; i < fields.length - 1; i++) {
       if (!message.hasField(fields[i])) {
-        return "";
+        return List.of();
       }
       message = (Message) message.getField(fields[i]);
     }
-    return (String) message.getField(fields[fields.length - 1]);
+    FieldDescriptor last = fields[fields.length - 1];
+    if (!last.isRepeated()) {
+      String v = (String) message.getField(last);
+      return v.isEmpty() ? List.of() : List.of(v);
+    }
+    List<String> out = new java.util.ArrayList<>();
+    int n = message.getRepeatedFieldCount(last);
+    for (int i = 0; i < n; i++) {
+      String v = (String) message.getRepeatedField(last, i);
+      if (!v.isEmpty()) {
+        out.add(v);
+      }
+    }
+    return out;
   }
 
   private FieldDescriptor @Nullable [] resolve(Descriptor type) {
@@ -97,7 +135,7 @@ final class PolicyFieldPath {
       FieldDescriptor f = current == null ? null : current.findFieldByName(segments.get(i));
       boolean last = i == fields.length - 1;
       if (f == null
-          || f.isRepeated()
+          || (f.isRepeated() && !(last && values))
           || (last && f.getJavaType() != FieldDescriptor.JavaType.STRING)
           || (!last && f.getJavaType() != FieldDescriptor.JavaType.MESSAGE)) {
         ok = false;

@@ -1,6 +1,7 @@
 package dev.hipaagrpc.auth.authz;
 
 import dev.hipaagrpc.core.proto.Action;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** Everything a decision on one method (or one whole service) needs, compiled from the policy. */
@@ -8,7 +9,7 @@ final class PolicyMethodPlan {
 
   static final PolicyMethodPlan EMPTY =
       new PolicyMethodPlan(
-          new PolicyRule[0], new PolicyRule[0], null, null, null, null, null, null);
+          new PolicyRule[0], new PolicyRule[0], null, null, null, null, null, null, Map.of());
 
   final PolicyRule[] denies;
   final PolicyRule[] allows;
@@ -30,6 +31,12 @@ final class PolicyMethodPlan {
   /** What a user's authentication must have been; null when the method asks for nothing. */
   final @Nullable StepUpRequirement stepUp;
 
+  /**
+   * FHIR search parameter name to the request field carrying its values, for granular SMART scopes;
+   * empty when the method declares none (granular scopes then grant it nothing).
+   */
+  final Map<String, PolicyFieldPath> searchParams;
+
   PolicyMethodPlan(
       PolicyRule[] denies,
       PolicyRule[] allows,
@@ -38,7 +45,8 @@ final class PolicyMethodPlan {
       @Nullable Action action,
       @Nullable PolicyFieldPath patientField,
       @Nullable PolicyFieldPath tenantField,
-      @Nullable StepUpRequirement stepUp) {
+      @Nullable StepUpRequirement stepUp,
+      Map<String, PolicyFieldPath> searchParams) {
     this.denies = denies;
     this.allows = allows;
     this.breakGlassRule = breakGlassRule;
@@ -48,9 +56,10 @@ final class PolicyMethodPlan {
     this.patientField = patientField;
     this.tenantField = tenantField;
     this.stepUp = stepUp;
+    this.searchParams = Map.copyOf(searchParams);
   }
 
   boolean checksMessages() {
-    return patientField != null || tenantField != null;
+    return patientField != null || tenantField != null || !searchParams.isEmpty();
   }
 }

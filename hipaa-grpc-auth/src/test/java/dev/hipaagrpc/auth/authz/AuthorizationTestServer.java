@@ -1,6 +1,7 @@
 package dev.hipaagrpc.auth.authz;
 
 import dev.hipaagrpc.auth.authz.testing.AdminServiceGrpc;
+import dev.hipaagrpc.auth.authz.testing.GranularServiceGrpc;
 import dev.hipaagrpc.auth.authz.testing.ObservationServiceGrpc;
 import dev.hipaagrpc.auth.authz.testing.PlainRequest;
 import dev.hipaagrpc.auth.authz.testing.RecordReply;
@@ -86,6 +87,7 @@ public final class AuthorizationTestServer implements AutoCloseable {
             .directExecutor()
             .addService(ServerInterceptors.intercept(new Observations(), chain))
             .addService(ServerInterceptors.intercept(new Admin(), chain))
+            .addService(ServerInterceptors.intercept(new Granular(), chain))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -115,6 +117,20 @@ public final class AuthorizationTestServer implements AutoCloseable {
 
   ObservationServiceGrpc.ObservationServiceStub observationsAsync(String... headers) {
     return ObservationServiceGrpc.newStub(channel).withInterceptors(attach(headers));
+  }
+
+  GranularServiceGrpc.GranularServiceBlockingStub granular() {
+    return GranularServiceGrpc.newBlockingStub(channel);
+  }
+
+  private final class Granular extends GranularServiceGrpc.GranularServiceImplBase {
+    @Override
+    public void searchObservations(
+        dev.hipaagrpc.auth.authz.testing.ObservationSearch req, StreamObserver<RecordReply> out) {
+      serviceSaw.add("SearchObservations:" + String.join(",", req.getCategoryList()));
+      out.onNext(RecordReply.newBuilder().setText("ok").build());
+      out.onCompleted();
+    }
   }
 
   public AdminServiceGrpc.AdminServiceBlockingStub admin(String... headers) {
