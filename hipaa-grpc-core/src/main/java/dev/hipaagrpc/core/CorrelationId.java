@@ -23,6 +23,13 @@ public final class CorrelationId {
   /** The longest incoming id accepted. */
   public static final int MAX_LENGTH = 64;
 
+  /**
+   * The SLF4J MDC key under which {@link CorrelationIdServerInterceptor} puts the call's
+   * correlation id while the call's code runs on a thread (interception and every listener
+   * callback), so every log line of the call carries it: {@value}.
+   */
+  public static final String MDC_KEY = "correlationId";
+
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private CorrelationId() {}

@@ -57,6 +57,7 @@ class CorrelationIdInterceptorsTest {
           .build();
 
   private final AtomicReference<String> seenByService = new AtomicReference<>();
+  private final AtomicReference<String> mdcSeenByService = new AtomicReference<>();
   private final AtomicReference<String> seenDownstream = new AtomicReference<>();
   private Server server;
   private ManagedChannel channel;
@@ -72,6 +73,7 @@ class CorrelationIdInterceptorsTest {
                 ServerCalls.asyncUnaryCall(
                     (request, observer) -> {
                       seenByService.set(CorrelationId.current());
+                      mdcSeenByService.set(org.slf4j.MDC.get(CorrelationId.MDC_KEY));
                       if (request.equals("fail")) {
                         observer.onError(Status.NOT_FOUND.asRuntimeException());
                         return;
@@ -137,6 +139,22 @@ class CorrelationIdInterceptorsTest {
 
     assertThat(seenByService.get()).isEqualTo("req-42.abc_DEF");
     assertThat(headers.get().get(CorrelationId.HEADER)).isEqualTo("req-42.abc_DEF");
+  }
+
+  @Test
+  void interceptCall_idIsInTheMdcWhileTheServiceRuns_andTheCallersValueIsRestored() {
+    org.slf4j.MDC.put(CorrelationId.MDC_KEY, "callers-own");
+    try {
+      // The in-process transport runs the server on this thread (direct executors) only for the
+      // server's part; whatever thread it runs on, the service sees the call's id.
+      callWith("hi", "req-mdc-1", new AtomicReference<>());
+      assertThat(mdcSeenByService.get()).isEqualTo("req-mdc-1");
+      assertThat(org.slf4j.MDC.get(CorrelationId.MDC_KEY)).isEqualTo("callers-own");
+    } finally {
+      org.slf4j.MDC.remove(CorrelationId.MDC_KEY);
+    }
+    callWith("hi", "req-mdc-2", new AtomicReference<>());
+    assertThat(mdcSeenByService.get()).isEqualTo("req-mdc-2");
   }
 
   @Test
