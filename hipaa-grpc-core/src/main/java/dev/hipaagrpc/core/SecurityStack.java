@@ -101,6 +101,7 @@ public final class SecurityStack {
   private final int maxRequestMessageBytes;
   private final String summary;
   private final ServerInterceptor[] fullChain;
+  private final List<CallObserver> observers;
   private final ConcurrentMap<String, ServerInterceptor[]> chains = new ConcurrentHashMap<>();
 
   private SecurityStack(Builder b) {
@@ -109,6 +110,7 @@ public final class SecurityStack {
     b.exemptions.forEach((k, v) -> ex.put(k, EnumSet.copyOf(v)));
     this.exemptions = Collections.unmodifiableMap(ex);
     this.maxRequestMessageBytes = b.maxRequestMessageBytes;
+    this.observers = List.copyOf(b.observers);
     this.fullChain = chainSkipping(EnumSet.noneOf(Slot.class));
     this.summary = summarize(b);
   }
@@ -215,7 +217,7 @@ public final class SecurityStack {
   ServerInterceptor[] unknownMethodChain() {
     List<ServerInterceptor> chain = new ArrayList<>();
     for (ServerInterceptor i : fullChain) {
-      chain.add(i);
+      chain.add(i instanceof ObservingInterceptor ? new ObservingInterceptor(observers, false) : i);
       if (i instanceof SecurityLayer l && l.slot() == Slot.AUTHENTICATION) {
         break;
       }
@@ -240,6 +242,10 @@ public final class SecurityStack {
     }
     // Innermost: layers that must see responses as the service sent them (before masking).
     chain.add(ResponseTap.INSTANCE);
+    if (!observers.isEmpty()) {
+      // Right inside correlation: outside audit and the guard, so it sees the final status.
+      chain.add(1, new ObservingInterceptor(observers, true));
+    }
     return chain.toArray(new ServerInterceptor[0]);
   }
 
@@ -347,6 +353,7 @@ public final class SecurityStack {
     private final EnumSet<Slot> optedOut = EnumSet.noneOf(Slot.class);
     private int maxRequestMessageBytes = DEFAULT_MAX_REQUEST_MESSAGE_BYTES;
     private Duration maxCallDuration = DEFAULT_MAX_CALL_DURATION;
+    private final List<CallObserver> observers = new ArrayList<>();
 
     private Builder() {
       layers.put(Slot.CORRELATION, CorrelationIdServerInterceptor.create());
@@ -367,6 +374,15 @@ public final class SecurityStack {
         throw new IllegalStateException(slot + " layer is already set");
       }
       layers.put(slot, layer);
+      return this;
+    }
+
+    /**
+     * Adds an observer told once about every call when it ends (metrics, tracing); see {@link
+     * CallObserver}. Default: none (and then no per-call cost).
+     */
+    public Builder observe(CallObserver observer) {
+      observers.add(requireNonNull(observer, "observer"));
       return this;
     }
 

@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -374,6 +375,97 @@ class SecurityStackTest {
     assertThat(seen)
         .containsExactly("audit+facts", "transport_guard+facts", "authentication+facts");
     assertThat(audited).containsExactly("UNIMPLEMENTED " + correlationId(e.getStatus()));
+  }
+
+  @Test
+  void observers_toldOnceAboutEveryCall_knownUnknownFailingAndThrowing() throws Exception {
+    List<String> ends = new CopyOnWriteArrayList<>();
+    CallObserver recorder =
+        end ->
+            ends.add(
+                end.method()
+                    + " "
+                    + end.status()
+                    + " "
+                    + (end.facts().correlationId().isEmpty() ? "" : "facts")
+                    + (end.duration().isNegative() ? " negative" : ""));
+    CallObserver throwing =
+        end -> {
+          throw new IllegalStateException("an observer's bug");
+        };
+    ManagedChannel channel =
+        start(
+            fullStackOutOfOrder().observe(throwing).observe(recorder).build(),
+            true,
+            echo(
+                r -> {
+                  if (r.getValue().equals("boom")) {
+                    throw new IllegalStateException("service bug");
+                  }
+                }));
+
+    assertThat(call(channel, "x").getValue()).isEqualTo("x"); // a throwing observer changes nothing
+    org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class, () -> call(channel, "boom"));
+    MethodDescriptor<byte[], byte[]> unknown =
+        RAW_ECHO.toBuilder().setFullMethodName("test.Hidden/Minted-" + "x".repeat(40)).build();
+    org.junit.jupiter.api.Assertions.assertThrows(
+        StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, unknown, CallOptions.DEFAULT, new byte[0]));
+
+    assertThat(ends)
+        .containsExactly(
+            ECHO.getFullMethodName() + " OK facts",
+            ECHO.getFullMethodName() + " INTERNAL facts",
+            "unknown UNIMPLEMENTED facts");
+    // The audit layer saw the same three ends: observers sit outside it and do not add calls.
+    assertThat(audited).hasSize(3);
+  }
+
+  @Test
+  void observers_clientCancellation_reportedOnceAsCancelled() throws Exception {
+    List<Status.Code> ends = new CopyOnWriteArrayList<>();
+    CountDownLatch inService = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    String name = InProcessServerBuilder.generateName();
+    InProcessServerBuilder b = InProcessServerBuilder.forName(name); // a real executor
+    SecurityStack stack = fullStackOutOfOrder().observe(end -> ends.add(end.status())).build();
+    stack.applyTo(b);
+    servers.add(
+        b.addService(
+                ServerServiceDefinition.builder(SERVICE)
+                    .addMethod(
+                        ECHO,
+                        ServerCalls.asyncUnaryCall(
+                            (request, observer) -> {
+                              inService.countDown();
+                              try {
+                                release.await(10, TimeUnit.SECONDS);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                              observer.onCompleted();
+                            }))
+                    .build())
+            .build()
+            .start());
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+    channels.add(channel);
+    ClientCall<StringValue, StringValue> call = channel.newCall(ECHO, CallOptions.DEFAULT);
+    call.start(new ClientCall.Listener<>() {}, new Metadata());
+    call.request(1);
+    call.sendMessage(StringValue.of("x"));
+    call.halfClose();
+    assertThat(inService.await(10, TimeUnit.SECONDS)).isTrue();
+    call.cancel("client gone", null);
+    Thread.sleep(200); // the cancellation reaches the server while the service still runs
+    release.countDown(); // the service then completes: a close that reaches nobody
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ends.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    Thread.sleep(100); // and the queued onCancel must not be reported again
+    assertThat(ends).containsExactly(Status.Code.CANCELLED);
   }
 
   @Test
