@@ -2,6 +2,7 @@ package dev.hipaagrpc.spring;
 
 import dev.hipaagrpc.audit.AuditDispatcher;
 import dev.hipaagrpc.audit.AuditKeys;
+import dev.hipaagrpc.audit.AuditMetrics;
 import dev.hipaagrpc.audit.AuditServerInterceptor;
 import dev.hipaagrpc.audit.ChainedFileSink;
 import dev.hipaagrpc.audit.DeliveryPolicy;
@@ -13,6 +14,7 @@ import dev.hipaagrpc.auth.authn.PeerPrincipalMapper;
 import dev.hipaagrpc.auth.authz.AuthorizationPolicy;
 import dev.hipaagrpc.auth.authz.AuthorizationServerInterceptor;
 import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor;
+import dev.hipaagrpc.core.CallObserver;
 import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.masking.MaskingServerInterceptor;
 import dev.hipaagrpc.masking.Redactor;
@@ -326,7 +328,8 @@ public final class HipaaGrpcAutoConfiguration {
   static final class AuditConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    AuditDispatcher hipaaGrpcAuditDispatcher(HipaaGrpcProperties properties) throws IOException {
+    AuditDispatcher hipaaGrpcAuditDispatcher(
+        HipaaGrpcProperties properties, ObjectProvider<AuditMetrics> metrics) throws IOException {
       HipaaGrpcProperties.Audit a = properties.audit();
       ChainedFileSink sink =
           ChainedFileSink.newBuilder(required(a.directory(), "hipaa.grpc.audit.directory"))
@@ -340,8 +343,12 @@ public final class HipaaGrpcAutoConfiguration {
                       required(
                           a.signingPublicKeyFile(), "hipaa.grpc.audit.signing-public-key-file")))
               .build();
-      return AuditDispatcher.newBuilder(sink)
-          .policy(
+      AuditDispatcher.Builder b = AuditDispatcher.newBuilder(sink);
+      AuditMetrics m = metrics.getIfAvailable();
+      if (m != null) {
+        b.metrics(m);
+      }
+      return b.policy(
               a.delivery() == HipaaGrpcProperties.Delivery.BLOCK
                   ? DeliveryPolicy.BLOCK
                   : DeliveryPolicy.FAIL_CLOSED)
@@ -373,7 +380,8 @@ public final class HipaaGrpcAutoConfiguration {
       AuthorizationServerInterceptor authorization,
       RateLimitServerInterceptor rateLimit,
       StatusSanitizerServerInterceptor statusSanitizer,
-      MaskingServerInterceptor masking) {
+      MaskingServerInterceptor masking,
+      ObjectProvider<CallObserver> observers) {
     SecurityStack.Builder b =
         SecurityStack.newBuilder()
             .transportGuard(TransportGuardServerInterceptor.create())
@@ -383,6 +391,7 @@ public final class HipaaGrpcAutoConfiguration {
             .statusSanitizer(statusSanitizer)
             .masking(masking)
             .maxCallDuration(properties.maxCallDuration());
+    observers.orderedStream().forEach(b::observe);
     AuditServerInterceptor a = audit.getIfAvailable();
     if (a != null) {
       b.audit(a);
