@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.lettuce.core.RedisCommandTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -121,6 +122,23 @@ class RedisRateLimitStoreTest {
     // The restarted Redis has no script cache and no buckets: EVAL reloads, the bucket is new.
     assertThat(acquireWhenUp(KEY, 1, 0.001)).isZero();
     assertThat(acquire(KEY, 1, 0.001, 0)).isPositive();
+  }
+
+  @Test
+  void acquire_redisHangs_failsWithCommandTimeoutThenRecovers() throws Exception {
+    assertThat(acquireWhenUp(KEY, 10, 1)).isZero();
+    redis.pause();
+    try {
+      Throwable t =
+          catchThrowable(
+              () -> store.acquire(KEY, 10, 1, 0).toCompletableFuture().get(10, TimeUnit.SECONDS));
+      // Ended by the store's own 50 ms command timeout, not by this test's 10 s wait.
+      assertThat(t).isInstanceOf(ExecutionException.class);
+      assertThat(t.getCause()).isInstanceOf(RedisCommandTimeoutException.class);
+    } finally {
+      redis.resume();
+    }
+    assertThat(acquireWhenUp(KEY, 10, 1)).isZero();
   }
 
   @Test

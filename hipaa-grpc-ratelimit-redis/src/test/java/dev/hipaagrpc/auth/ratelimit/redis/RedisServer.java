@@ -108,6 +108,27 @@ final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** Lets a paused server run again (SIGCONT). */
+  void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process p = process;
+    if (p == null) {
+      throw new IllegalStateException("not running");
+    }
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(p.pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      fail("kill " + signal + " failed");
+    }
+  }
+
   /** Sends one inline command and returns the first reply line (for checks of what Redis holds). */
   String command(String inline) throws IOException {
     try (Socket s = new Socket()) {
