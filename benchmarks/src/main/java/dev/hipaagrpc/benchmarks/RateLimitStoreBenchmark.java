@@ -2,15 +2,7 @@ package dev.hipaagrpc.benchmarks;
 
 import dev.hipaagrpc.auth.ratelimit.RateLimitStore;
 import dev.hipaagrpc.auth.ratelimit.redis.RedisRateLimitStore;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.hipaagrpc.testing.RedisServerProcess;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,9 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * flight per thread (what a busy replica's concurrent calls do to its one multiplexed connection).
  *
  * <p>Redis: {@code -Dbench.redisUri=redis://host:port} to use a running server; otherwise the
- * benchmark starts {@code redis-server} (from {@code $REDIS_SERVER} or {@code /usr/bin}) on a free
- * loopback port without persistence and stops it afterwards. 1,000 callers, limits that never
- * refuse (every decision runs the whole script, including the write).
+ * benchmark starts {@code redis-server} ({@link RedisServerProcess}) on a free loopback port
+ * without persistence and stops it afterwards. 1,000 callers, limits that never refuse (every
+ * decision runs the whole script, including the write).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -60,15 +52,22 @@ public class RateLimitStoreBenchmark {
 
   private RateLimitStore inMemory;
   private RedisRateLimitStore redis;
-  private @Nullable Process redisProcess;
-  private @Nullable Path redisDir;
+  private @Nullable RedisServerProcess redisProcess;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     inMemory = RateLimitStore.inMemory(100_000);
     String uri = System.getProperty("bench.redisUri");
     if (uri == null) {
-      uri = startRedis();
+      RedisServerProcess p =
+          RedisServerProcess.start(
+              RedisServerProcess.findBinary()
+                  .orElseThrow(
+                      () ->
+                          new IllegalStateException(
+                              "no redis-server: install it or pass -Dbench.redisUri")));
+      redisProcess = p;
+      uri = p.uri();
     }
     byte[] secret = new byte[32];
     ThreadLocalRandom.current().nextBytes(secret);
@@ -91,59 +90,12 @@ public class RateLimitStoreBenchmark {
     }
   }
 
-  private String startRedis() throws IOException, InterruptedException {
-    String binary = System.getenv().getOrDefault("REDIS_SERVER", "/usr/bin/redis-server");
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    Path dir = Files.createTempDirectory("bench-redis");
-    redisDir = dir;
-    redisProcess =
-        new ProcessBuilder(
-                binary,
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                dir.toString(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                dir.resolve("redis.log").toString())
-            .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        OutputStream out = s.getOutputStream();
-        out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-        InputStream in = s.getInputStream();
-        if (in.read() == '+') {
-          return "redis://127.0.0.1:" + port;
-        }
-      } catch (IOException notYet) {
-        Thread.sleep(20);
-      }
-    }
-    throw new IllegalStateException("redis-server did not start (" + binary + ")");
-  }
-
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     redis.close();
-    Process p = redisProcess;
+    RedisServerProcess p = redisProcess;
     if (p != null) {
-      p.destroy();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    Path dir = redisDir;
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      }
+      p.close();
     }
   }
 

@@ -15,6 +15,7 @@ import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor.Priority;
 import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.testing.Echo;
 import dev.hipaagrpc.testing.InMemoryAuditSink;
+import dev.hipaagrpc.testing.RedisServerProcess;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -79,7 +80,7 @@ class MultiReplicaTest {
   final List<AutoCloseable> closing = new ArrayList<>();
   final ExecutorService callers = Executors.newCachedThreadPool();
   final List<Replica> replicas = new ArrayList<>();
-  RedisServer redis;
+  RedisServerProcess redis;
   KeyPair keys;
 
   static final class Replica {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.hipaagrpc.testing.RedisServerProcess;
 import io.lettuce.core.RedisCommandTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -25,7 +26,7 @@ class RedisRateLimitStoreTest {
 
   static final String KEY = "default\nhttps://idp.example\npatient-123";
 
-  RedisServer redis;
+  RedisServerProcess redis;
   RedisRateLimitStore store;
 
   @BeforeEach
