@@ -3,9 +3,6 @@ package dev.hipaagrpc.auth.ratelimit;
 import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Any;
-import com.google.rpc.Code;
-import com.google.rpc.RetryInfo;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
@@ -18,8 +15,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
-import io.grpc.StatusException;
-import io.grpc.protobuf.StatusProto;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,12 +24,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
@@ -384,7 +374,7 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
             "rate limit exceeded: method={} correlationId={}",
             call.getMethodDescriptor().getFullMethodName(),
             facts.correlationId());
-        return exhausted(call, OVER_LIMIT, wait, facts);
+        return Exhausted.refuse(call, OVER_LIMIT, wait, facts);
       }
       InFlightCalls calls = inFlight;
       if (calls == null) {
@@ -392,7 +382,7 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
       }
       String caller = resolved.caller;
       if (!calls.tryEnter(caller)) {
-        return exhausted(call, OVER_CONCURRENCY, CONCURRENCY_RETRY_MILLIS, facts);
+        return Exhausted.refuse(call, OVER_CONCURRENCY, CONCURRENCY_RETRY_MILLIS, facts);
       }
       try {
         return calls.releasingOnEnd(proceed(ctx, call, headers, next), caller);
@@ -433,54 +423,6 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
     return ctx.equals(Context.current())
         ? next.startCall(call, headers)
         : Contexts.interceptCall(ctx, call, headers, next);
-  }
-
-  private static <ReqT> ServerCall.Listener<ReqT> exhausted(
-      ServerCall<ReqT, ?> call, String fixed, long wait, CallFacts facts) {
-    com.google.rpc.Status status =
-        com.google.rpc.Status.newBuilder()
-            .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
-            .setMessage(Refusals.description(fixed, facts))
-            .addDetails(
-                Any.pack(
-                    RetryInfo.newBuilder()
-                        .setRetryDelay(
-                            com.google.protobuf.Duration.newBuilder()
-                                .setSeconds(wait / 1000)
-                                .setNanos((int) (wait % 1000) * 1_000_000))
-                        .build()))
-            .build();
-    StatusException exception = StatusProto.toStatusException(status);
-    Metadata trailers = exception.getTrailers();
-    return Refusals.refuse(
-        call, exception.getStatus(), trailers != null ? trailers : new Metadata());
-  }
-
-  /**
-   * Where calls continue after a shared store answered, unless the builder names an executor:
-   * daemon threads created on demand and dropped after a minute idle.
-   */
-  private static final class DefaultExecutor {
-    static final ExecutorService INSTANCE;
-
-    static {
-      AtomicInteger n = new AtomicInteger();
-      ThreadPoolExecutor pool =
-          new ThreadPoolExecutor(
-              0,
-              Integer.MAX_VALUE,
-              60,
-              TimeUnit.SECONDS,
-              new SynchronousQueue<>(),
-              r -> {
-                Thread t = new Thread(r, "hipaa-grpc-ratelimit-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
-      INSTANCE = pool;
-    }
-
-    private DefaultExecutor() {}
   }
 
   private static final class GroupSpec {
