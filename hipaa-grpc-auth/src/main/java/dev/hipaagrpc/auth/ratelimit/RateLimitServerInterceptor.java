@@ -310,7 +310,7 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
     var unused =
         answer.whenComplete(
             (wait, error) -> {
-              Runnable resume = () -> pending.setDelegate(d.complete(wait, error));
+              Runnable resume = () -> pending.setDelegate(d.completeOrFail(wait, error));
               try {
                 executor.execute(resume);
               } catch (RejectedExecutionException e) {
@@ -356,6 +356,27 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
         return storeFailed(error);
       }
       return decided(wait);
+    }
+
+    /**
+     * {@link #complete} off the transport's thread: what the inner layers throw from {@code
+     * startCall} ends the call here as grpc would have ended it there ({@code UNKNOWN}), instead of
+     * leaving it to its deadline.
+     */
+    ServerCall.Listener<ReqT> completeOrFail(@Nullable Long wait, @Nullable Throwable error) {
+      try {
+        return complete(wait, error);
+      } catch (RuntimeException e) {
+        logger.warn(
+            "call failed to start after the rate-limit decision ({}; correlationId={})",
+            e.getClass().getName(),
+            facts.correlationId());
+        try {
+          return Refusals.refuse(call, Status.Code.UNKNOWN, "Internal error", facts);
+        } catch (RuntimeException alreadyClosed) {
+          return Refusals.ignoring();
+        }
+      }
     }
 
     ServerCall.Listener<ReqT> storeFailed(@Nullable Throwable error) {

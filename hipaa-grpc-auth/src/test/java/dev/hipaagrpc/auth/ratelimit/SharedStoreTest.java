@@ -127,6 +127,31 @@ class SharedStoreTest {
   }
 
   @Test
+  void interceptCall_innerLayerThrowsAfterLateAnswer_callEndsUnknownNotAtItsDeadline()
+      throws Exception {
+    ManualStore store = new ManualStore();
+    ServerInterceptor throwing =
+        new ServerInterceptor() {
+          @Override
+          public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+              ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+            throw new IllegalStateException("inner layer broke");
+          }
+        };
+    server =
+        new AuthorizationTestServer(
+            RateLimitServerInterceptor.newBuilder().sharedStore(store).build(), throwing);
+    server.principal.set(user("u1").build());
+    Future<?> call = callInBackground();
+    store.next().complete(0L);
+    Throwable t = catchThrowableOfType(Exception.class, () -> call.get(10, TimeUnit.SECONDS));
+    assertThat(t.getCause()).isInstanceOf(StatusRuntimeException.class);
+    Status status = ((StatusRuntimeException) t.getCause()).getStatus();
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNKNOWN);
+    assertThat(status.getDescription()).doesNotContain("inner layer broke");
+  }
+
+  @Test
   void interceptCall_storeDown_eachPriorityClassAsConfigured() throws Exception {
     DownStore store = new DownStore();
     RateLimitServerInterceptor limiter =
