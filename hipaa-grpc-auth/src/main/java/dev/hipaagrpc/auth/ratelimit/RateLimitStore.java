@@ -1,12 +1,12 @@
 package dev.hipaagrpc.auth.ratelimit;
 
 /**
- * Where token buckets live. The default, {@link #inMemory(int)}, keeps them in this JVM; implement
- * this interface over a shared store (Redis, a database) so that replicas behind a load balancer
- * share one budget per caller.
+ * Where token buckets live, answered on the calling thread. The default, {@link #inMemory(int)},
+ * keeps them in this JVM. A store that replicas share over a network implements {@link
+ * AsyncRateLimitStore} instead, so that no call thread waits for it.
  *
- * <p>Implementations must be thread-safe. A call that throws is refused with {@code UNAVAILABLE}
- * (the limiter fails closed).
+ * <p>Implementations must be thread-safe. When {@code tryAcquire} throws, the call's {@linkplain
+ * RateLimitServerInterceptor.Priority priority class} applies (by default a local bucket decides).
  */
 public interface RateLimitStore {
 

@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -163,9 +164,11 @@ class RateLimitServerInterceptorTest {
   }
 
   @Test
-  void interceptCall_storeFails_unavailable() throws Exception {
+  void interceptCall_storeFailsInFailClosedGroup_unavailable() throws Exception {
     start(
         RateLimitServerInterceptor.newBuilder()
+            .methodGroup("admin", 1, 1, ADMIN + "/*")
+            .methodGroupPriority("admin", RateLimitServerInterceptor.Priority.FAIL_CLOSED)
             .store(
                 (key, burst, rate, now) -> {
                   throw new IllegalStateException("store down");
@@ -176,6 +179,26 @@ class RateLimitServerInterceptorTest {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(e.getStatus().getDescription()).doesNotContain("store down");
     assertThat(server.serviceSaw).isEmpty();
+  }
+
+  @Test
+  void interceptCall_storeFailsByDefault_localBucketWithTheSameLimitDecides() throws Exception {
+    RateLimitServerInterceptor limiter =
+        RateLimitServerInterceptor.newBuilder()
+            .defaultLimit(1, 2)
+            .clock(clock)
+            .store(
+                (key, burst, rate, now) -> {
+                  throw new IllegalStateException("store down");
+                })
+            .build();
+    server = new AuthorizationTestServer(limiter);
+    server.principal.set(user("u1").build());
+    server.admin().ping(REQ);
+    server.admin().ping(REQ);
+    exhausted(() -> server.admin().ping(REQ));
+    assertThat(server.serviceSaw).hasSize(2);
+    assertThat(limiter.storeFailures()).isEqualTo(3);
   }
 
   @Test
@@ -260,5 +283,32 @@ class RateLimitServerInterceptorTest {
                     .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("maxBuckets");
+    assertThatThrownBy(
+            () ->
+                RateLimitServerInterceptor.newBuilder()
+                    .store(RateLimitStore.inMemory(64))
+                    .sharedStore((key, burst, rate, now) -> new CompletableFuture<>())
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sharedStore");
+    assertThatThrownBy(
+            () ->
+                RateLimitServerInterceptor.newBuilder()
+                    .defaultPriority(RateLimitServerInterceptor.Priority.NEVER_LIMITED))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("every limit");
+    assertThatThrownBy(
+            () ->
+                RateLimitServerInterceptor.newBuilder()
+                    .breakGlassPriority(RateLimitServerInterceptor.Priority.FAIL_CLOSED))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("emergency access");
+    assertThatThrownBy(
+            () ->
+                RateLimitServerInterceptor.newBuilder()
+                    .methodGroupPriority("x", RateLimitServerInterceptor.Priority.FAIL_CLOSED))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RateLimitServerInterceptor.newBuilder().maxConcurrentCallsPerCaller(0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }
