@@ -17,6 +17,7 @@ final class FieldRule {
     KEEP_LAST,
     KEYED_HASH,
     TOKEN,
+    DETERMINISTIC_TOKEN,
     DATE_TO_YEAR,
     ZIP3,
     AGE,
@@ -83,6 +84,10 @@ final class FieldRule {
           value instanceof ByteString bytes
               ? tokenizer().tokenize(bytes)
               : tokenizer().tokenize((String) value);
+      case DETERMINISTIC_TOKEN ->
+          value instanceof ByteString bytes
+              ? tokenizer().deterministicToken(bytes)
+              : tokenizer().deterministicToken((String) value);
       case DATE_TO_YEAR -> dateToYear((String) value);
       case ZIP3 -> zip3((String) value);
       case AGE -> age(value, field);

@@ -375,7 +375,9 @@ final class PlanCompiler {
     if (!s.getMarker().isEmpty() && strategy != Strategy.STRATEGY_REDACT) {
       throw new OptionException(field.getFullName() + " sets marker without STRATEGY_REDACT");
     }
-    if ((strategy == Strategy.STRATEGY_KEYED_HASH || strategy == Strategy.STRATEGY_TOKEN)
+    if ((strategy == Strategy.STRATEGY_KEYED_HASH
+            || strategy == Strategy.STRATEGY_TOKEN
+            || strategy == Strategy.STRATEGY_DETERMINISTIC_TOKEN)
         && tokenizer == null) {
       throw new OptionException(
           field.getFullName()
@@ -402,6 +404,7 @@ final class PlanCompiler {
             case STRATEGY_KEEP_LAST -> FieldRule.Kind.KEEP_LAST;
             case STRATEGY_KEYED_HASH -> FieldRule.Kind.KEYED_HASH;
             case STRATEGY_TOKEN -> FieldRule.Kind.TOKEN;
+            case STRATEGY_DETERMINISTIC_TOKEN -> FieldRule.Kind.DETERMINISTIC_TOKEN;
             case STRATEGY_GENERALIZE_DATE_TO_YEAR -> FieldRule.Kind.DATE_TO_YEAR;
             case STRATEGY_GENERALIZE_ZIP3 -> FieldRule.Kind.ZIP3;
             case STRATEGY_GENERALIZE_AGE -> FieldRule.Kind.AGE;
@@ -411,6 +414,7 @@ final class PlanCompiler {
           switch (strategy) {
             case STRATEGY_KEYED_HASH -> FieldRule.Kind.KEYED_HASH;
             case STRATEGY_TOKEN -> FieldRule.Kind.TOKEN;
+            case STRATEGY_DETERMINISTIC_TOKEN -> FieldRule.Kind.DETERMINISTIC_TOKEN;
             default -> FieldRule.Kind.CLEAR;
           };
       case INT, LONG ->

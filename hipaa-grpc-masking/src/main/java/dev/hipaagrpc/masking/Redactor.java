@@ -292,8 +292,8 @@ public final class Redactor {
     }
 
     /**
-     * Sets the tokenizer for {@code STRATEGY_KEYED_HASH} and {@code STRATEGY_TOKEN}. Default: none;
-     * a type using either strategy then fails to compile.
+     * Sets the tokenizer for {@code STRATEGY_KEYED_HASH}, {@code STRATEGY_TOKEN} and {@code
+     * STRATEGY_DETERMINISTIC_TOKEN}. Default: none; a type using one of them then fails to compile.
      */
     public Builder tokenizer(Tokenizer tokenizer) {
       this.tokenizer = requireNonNull(tokenizer, "tokenizer");

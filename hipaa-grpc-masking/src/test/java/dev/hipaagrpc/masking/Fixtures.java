@@ -13,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import javax.crypto.spec.SecretKeySpec;
 
 /** Shared test data. */
@@ -53,11 +52,15 @@ final class Fixtures {
         .setAgeText("95")
         .setCustomMarker("visible?")
         .setKeep2("abcdef")
+        .setResearchId("MRN0012345")
         .build();
   }
 
+  /** One set of keysets for the whole test run (generating keys costs time). */
+  static final TokenKeysets KEYSETS = TokenKeysets.generate();
+
   static Tokenizer tokenizer() {
-    return Tokenizer.create(TokenKeyProvider.of("k1", Map.of("k1", key(1), "k0", key(0))));
+    return Tokenizer.create(KEYSETS);
   }
 
   static SecretKeySpec key(int fill) {
