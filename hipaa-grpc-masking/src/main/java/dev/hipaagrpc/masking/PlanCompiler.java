@@ -13,6 +13,7 @@ import dev.hipaagrpc.masking.proto.Identifier;
 import dev.hipaagrpc.masking.proto.Sensitivity;
 import dev.hipaagrpc.masking.proto.SensitivityProto;
 import dev.hipaagrpc.masking.proto.Strategy;
+import dev.hipaagrpc.masking.proto.WriteRule;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -221,11 +222,8 @@ final class PlanCompiler {
   /** Reads a field's sensitivity, re-parsing options that arrived as unknown fields. */
   static Resolved resolve(FieldDescriptor field, Set<String> allowUnrecognized) {
     FieldOptions options = field.getOptions();
-    // Always re-parse, as for message options: generated into another java_package, or built
-    // without our extension registry.
-    FieldOptions parsed = reparseField(options.toByteString(), field.getFullName());
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
     boolean allow = allowUnrecognized.contains(field.getFullName());
-    checkUnknownOptions(parsed.getUnknownFields(), field.getFullName(), allow);
     if (!parsed.hasExtension(SensitivityProto.sensitivity)) {
       return new Resolved(null, options.getDebugRedact(), false);
     }
@@ -235,6 +233,65 @@ final class PlanCompiler {
       return new Resolved(null, options.getDebugRedact(), true);
     }
     return new Resolved(s, options.getDebugRedact(), true);
+  }
+
+  /**
+   * The field's options re-parsed against our registry (generated into another java_package, or
+   * built without our extension registry), after refusing unknown options of our range.
+   */
+  private static FieldOptions parsedOptions(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = reparseField(field.getOptions().toByteString(), field.getFullName());
+    checkUnknownOptions(
+        parsed.getUnknownFields(),
+        field.getFullName(),
+        allowUnrecognized.contains(field.getFullName()));
+    return parsed;
+  }
+
+  /** The field's write rule, or {@code null}; refuses what it does not understand, and blanks. */
+  static @Nullable WriteRule writeRule(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
+    if (!parsed.hasExtension(SensitivityProto.writeRule)) {
+      return null;
+    }
+    WriteRule rule = parsed.getExtension(SensitivityProto.writeRule);
+    String where = field.getFullName();
+    if (!rule.getUnknownFields().asMap().isEmpty() && !allowUnrecognized.contains(where)) {
+      throw new OptionException(
+          where
+              + " has a write_rule value this version does not understand; upgrade"
+              + " hipaa-grpc-masking or opt out with"
+              + " Redactor.Builder.allowUnrecognizedOptions(\""
+              + where
+              + "\")");
+    }
+    for (String role : rule.getReadOnlyForList()) {
+      if (role.isBlank()) {
+        throw new OptionException(where + " write_rule read_only_for has a blank role");
+      }
+    }
+    if (!rule.getOutputOnly() && rule.getReadOnlyForCount() == 0) {
+      throw new OptionException(
+          where + " has an empty write_rule; set output_only or read_only_for");
+    }
+    return rule;
+  }
+
+  /**
+   * Whether the field is marked {@code (hipaagrpc.masking.patient_id)}: the patient a record
+   * belongs to, for reveal_to_self.
+   *
+   * @throws OptionException if the mark is on a field that is not a singular string
+   */
+  static boolean isPatientId(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
+    if (!parsed.getExtension(SensitivityProto.patientId)) {
+      return false;
+    }
+    if (field.isRepeated() || field.getJavaType() != JavaType.STRING) {
+      throw new OptionException(field.getFullName() + " is marked patient_id but is not a string");
+    }
+    return true;
   }
 
   private static MessageOptions reparseMessage(com.google.protobuf.ByteString bytes, String where) {
@@ -306,6 +363,8 @@ final class PlanCompiler {
       if (v.getIdentifier() != Identifier.IDENTIFIER_UNSPECIFIED
           || v.getStrategy() != Strategy.STRATEGY_UNSPECIFIED
           || v.getRevealToCount() > 0
+          || v.getRevealToSelf()
+          || v.getEncryptAtRest()
           || v.getKeepLast() != 0
           || !v.getMarker().isEmpty()) {
         throw new OptionException(
@@ -316,7 +375,9 @@ final class PlanCompiler {
     if (v.getDataClass() == DataClass.DATA_CLASS_UNSPECIFIED
         && v.getIdentifier() == Identifier.IDENTIFIER_UNSPECIFIED
         && v.getStrategy() == Strategy.STRATEGY_UNSPECIFIED
-        && v.getRevealToCount() == 0) {
+        && v.getRevealToCount() == 0
+        && !v.getRevealToSelf()
+        && !v.getEncryptAtRest()) {
       throw new OptionException(where + " has an empty sensitivity; set data_class or identifier");
     }
     if (Integer.compareUnsigned(v.getKeepLast(), 16) > 0) {

@@ -49,6 +49,7 @@ public final class Redactor {
   private final Masker printing;
   private final SafePrinter printer;
   private final Set<String> allowUnrecognized;
+  private final WriteRules writeRules;
 
   private Redactor(Builder b) {
     this.allowUnrecognized = Set.copyOf(b.allowUnrecognized);
@@ -57,6 +58,7 @@ public final class Redactor {
     this.printing =
         new Masker(new PlanCompiler(true, b.tokenizer, allowUnrecognized), b.typeRegistry);
     this.printer = new SafePrinter(printing);
+    this.writeRules = new WriteRules(allowUnrecognized);
   }
 
   /**
@@ -87,6 +89,24 @@ public final class Redactor {
       return message;
     }
     return redact(message, principal, new Masker.Counter());
+  }
+
+  /**
+   * The path from the request root of the first field that {@code principal} may not set in {@code
+   * request} by its {@code (hipaagrpc.masking.write_rule)} options ({@code contact.phone}: field
+   * names only, never a value), or {@code null} when the request breaks no write rule. With no
+   * principal, only {@code output_only} fields are refused.
+   *
+   * @throws IllegalStateException if a write rule of the type is refused (blank role, empty rule,
+   *     unknown option)
+   */
+  public @Nullable String forbiddenField(Message request, @Nullable Principal principal) {
+    requireNonNull(request, "request");
+    if (writeRules.inert(request.getDescriptorForType())) {
+      return null;
+    }
+    Set<String> roles = principal == null ? Collections.emptySet() : principal.roles();
+    return writeRules.firstForbidden(request, roles);
   }
 
   /** Whether {@link #redact} returns every message of this one's type unchanged. */
@@ -144,6 +164,7 @@ public final class Redactor {
     for (Descriptor type : types) {
       responses.compiler().plan(requireNonNull(type, "type"));
       printing.compiler().plan(type);
+      writeRules.inert(type);
     }
   }
 
@@ -211,6 +232,7 @@ public final class Redactor {
       for (Descriptors.MethodDescriptor method : supplier.getServiceDescriptor().getMethods()) {
         responses.compiler().plan(method.getInputType());
         responses.compiler().plan(method.getOutputType());
+        writeRules.inert(method.getInputType());
         printing.compiler().plan(method.getInputType());
         printing.compiler().plan(method.getOutputType());
       }

@@ -76,6 +76,14 @@ final class Fixtures {
         .build();
   }
 
+  static Principal patientPrincipal(String patientId, String... roles) {
+    return Principal.newBuilder(
+            "patient-user", Principal.Kind.USER, Principal.AuthMethod.BEARER_TOKEN, "fp-2")
+        .addRoles(List.of(roles))
+        .patient(patientId)
+        .build();
+  }
+
   /** Captures System.err, where slf4j-simple writes (it looks the stream up on every write). */
   static final class CapturedErr implements AutoCloseable {
     private final PrintStream original = System.err;
