@@ -40,6 +40,8 @@ final class FieldRule {
   final String marker;
   final int keepLast;
   final Set<String> revealTo;
+  // reveal_to_self: shown to the patient the record belongs to.
+  final boolean revealToSelf;
   // debug_redact alone: masked when printing, never in responses.
   final boolean printOnly;
   private final @Nullable Tokenizer tokenizer;
@@ -49,17 +51,23 @@ final class FieldRule {
       String marker,
       int keepLast,
       Set<String> revealTo,
+      boolean revealToSelf,
       boolean printOnly,
       @Nullable Tokenizer tokenizer) {
     this.kind = kind;
     this.marker = marker;
     this.keepLast = keepLast;
     this.revealTo = Set.copyOf(revealTo);
+    this.revealToSelf = revealToSelf;
     this.printOnly = printOnly;
     this.tokenizer = tokenizer;
   }
 
-  boolean revealedTo(Set<String> roles) {
+  /** Whether a caller with these roles sees the value; {@code self}: the record is the caller's. */
+  boolean revealedTo(Set<String> roles, boolean self) {
+    if (self && revealToSelf) {
+      return true;
+    }
     if (roles.isEmpty() || revealTo.isEmpty()) {
       return false;
     }

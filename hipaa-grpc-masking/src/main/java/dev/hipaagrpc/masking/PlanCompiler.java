@@ -104,6 +104,12 @@ final class PlanCompiler {
     List<MessagePlan.FieldPlan> fields = new ArrayList<>();
     @Nullable Sensitivity messageDefault = messageDefault(type);
     for (FieldDescriptor field : type.getFields()) {
+      if (isPatientId(field, allowUnrecognized)) {
+        if (plan.patientField != null) {
+          throw new OptionException(type.getFullName() + " marks more than one patient_id field");
+        }
+        plan.patientField = field;
+      }
       MessagePlan.FieldPlan fp = compileField(field, messageDefault, working, created);
       if (fp != null) {
         fields.add(fp);
@@ -450,7 +456,7 @@ final class PlanCompiler {
     String marker = s.getMarker().isEmpty() ? FieldRule.DEFAULT_MARKER : s.getMarker();
     int keepLast = s.getKeepLast() == 0 ? 4 : s.getKeepLast();
     Set<String> reveal = new LinkedHashSet<>(s.getRevealToList());
-    return new FieldRule(kind, marker, keepLast, reveal, printOnly, tokenizer);
+    return new FieldRule(kind, marker, keepLast, reveal, s.getRevealToSelf(), printOnly, tokenizer);
   }
 
   private static FieldRule.Kind kindFor(Strategy strategy, FieldDescriptor valueField) {

@@ -116,8 +116,11 @@ public final class Redactor {
 
   @SuppressWarnings("unchecked")
   <M extends Message> M redact(M message, @Nullable Principal principal, Masker.Counter counter) {
-    Set<String> roles = principal == null ? Collections.emptySet() : principal.roles();
-    return (M) responses.mask(message, roles, counter);
+    Masker.Viewer viewer =
+        principal == null
+            ? Masker.Viewer.NOBODY
+            : new Masker.Viewer(principal.roles(), principal.patient());
+    return (M) responses.mask(message, viewer, counter);
   }
 
   /**
@@ -129,7 +132,7 @@ public final class Redactor {
   @SuppressWarnings("unchecked")
   public <M extends Message> M redactForLog(M message) {
     requireNonNull(message, "message");
-    return (M) printing.mask(message, Collections.emptySet(), new Masker.Counter());
+    return (M) printing.mask(message, Masker.Viewer.NOBODY, new Masker.Counter());
   }
 
   /**
