@@ -170,6 +170,11 @@ public final class TokenKeysets {
         .build();
   }
 
+  /** Refuses a keyset holding anything but AES-256-GCM keys with Tink's key-id prefix. */
+  static void checkAes256Gcm(KeysetHandle handle) {
+    check(handle, "AES-256-GCM", TokenKeysets::isAes256Gcm);
+  }
+
   private static void check(KeysetHandle handle, String kind, Predicate<Parameters> allowed) {
     for (int i = 0; i < handle.size(); i++) {
       KeysetHandle.Entry entry = handle.getAt(i);
