@@ -15,8 +15,6 @@ import dev.hipaagrpc.masking.proto.SensitivityProto;
 import dev.hipaagrpc.masking.proto.Strategy;
 import dev.hipaagrpc.masking.proto.WriteRule;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +22,9 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles message descriptors into {@link MessagePlan}s and caches them.
- *
- * <p>Reads are lock-free: the cache is an immutable map behind a volatile reference; a miss
- * compiles under a lock into a copy of the map (with every type reachable from the new one) and
- * publishes the copy. A plan is put in the working map before its fields are compiled, so recursive
- * types terminate; whether a type has work is settled by a fixpoint afterwards.
+ * Compiles message descriptors into {@link MessagePlan}s and caches them ({@link PlanCache}:
+ * lock-free reads, placeholder before recursion, whether a type has work settled by a fixpoint
+ * afterwards).
  */
 final class PlanCompiler {
 
@@ -58,7 +53,7 @@ final class PlanCompiler {
   private final boolean printMode;
   private final @Nullable Tokenizer tokenizer;
   private final Set<String> allowUnrecognized;
-  private volatile Map<Descriptor, MessagePlan> plans = Collections.emptyMap();
+  private final PlanCache<MessagePlan> cache = new PlanCache<>(this::compile, PlanCompiler::settle);
 
   PlanCompiler(boolean printMode, @Nullable Tokenizer tokenizer, Set<String> allowUnrecognized) {
     this.printMode = printMode;
@@ -73,22 +68,7 @@ final class PlanCompiler {
   }
 
   MessagePlan plan(Descriptor type) {
-    MessagePlan plan = plans.get(type);
-    if (plan != null) {
-      return plan;
-    }
-    synchronized (this) {
-      plan = plans.get(type);
-      if (plan != null) {
-        return plan;
-      }
-      Map<Descriptor, MessagePlan> working = new HashMap<>(plans);
-      List<MessagePlan> created = new ArrayList<>();
-      MessagePlan result = compile(type, working, created);
-      settle(created);
-      plans = Collections.unmodifiableMap(working);
-      return result;
-    }
+    return cache.get(type);
   }
 
   private MessagePlan compile(

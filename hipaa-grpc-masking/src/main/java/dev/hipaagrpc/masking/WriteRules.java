@@ -6,8 +6,6 @@ import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.Message;
 import dev.hipaagrpc.masking.proto.WriteRule;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,9 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The write side of "minimum necessary": compiles each request type's {@code
- * (hipaagrpc.masking.write_rule)} options once into an immutable plan (copy-on-write cache behind a
- * volatile reference, placeholder before recursion, types with nothing to check pruned) and finds
- * the first field a caller may not set.
+ * (hipaagrpc.masking.write_rule)} options once into an immutable plan ({@link PlanCache}; types
+ * with nothing to check pruned) and finds the first field a caller may not set.
  */
 final class WriteRules {
 
@@ -35,7 +32,7 @@ final class WriteRules {
   }
 
   private final Set<String> allowUnrecognized;
-  private volatile Map<Descriptor, Node> plans = Collections.emptyMap();
+  private final PlanCache<Node> cache = new PlanCache<>(this::compile, WriteRules::settle);
 
   WriteRules(Set<String> allowUnrecognized) {
     this.allowUnrecognized = Set.copyOf(allowUnrecognized);
@@ -109,22 +106,7 @@ final class WriteRules {
   }
 
   private Node plan(Descriptor type) {
-    Node node = plans.get(type);
-    if (node != null) {
-      return node;
-    }
-    synchronized (this) {
-      node = plans.get(type);
-      if (node != null) {
-        return node;
-      }
-      Map<Descriptor, Node> working = new HashMap<>(plans);
-      List<Node> created = new ArrayList<>();
-      Node result = compile(type, working, created);
-      settle(created);
-      plans = Collections.unmodifiableMap(working);
-      return result;
-    }
+    return cache.get(type);
   }
 
   private Node compile(Descriptor type, Map<Descriptor, Node> working, List<Node> created) {

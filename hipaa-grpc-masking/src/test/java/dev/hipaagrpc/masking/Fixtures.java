@@ -84,6 +84,27 @@ final class Fixtures {
         .build();
   }
 
+  /** Everything of a failed call a client can see: the description and every trailer. */
+  static String clientVisible(io.grpc.StatusRuntimeException e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getStatus().getDescription()));
+    io.grpc.Metadata trailers = e.getTrailers();
+    if (trailers != null) {
+      for (String key : trailers.keys()) {
+        if (key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
+          for (byte[] v :
+              trailers.getAll(
+                  io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER))) {
+            sb.append(new String(v, StandardCharsets.ISO_8859_1));
+          }
+        } else {
+          sb.append(
+              trailers.get(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        }
+      }
+    }
+    return sb.toString();
+  }
+
   /** Captures System.err, where slf4j-simple writes (it looks the stream up on every write). */
   static final class CapturedErr implements AutoCloseable {
     private final PrintStream original = System.err;
