@@ -75,9 +75,11 @@ public final class Redactor {
 
   /**
    * Returns {@code message} with every field the principal may not see masked by its strategy. A
-   * field is revealed only to a principal holding one of its {@code reveal_to} roles; with no
-   * principal, everything sensitive is masked. Fields marked only {@code debug_redact} are not
-   * masked here (they are in {@link #print}).
+   * field is revealed only to a principal holding one of its {@code reveal_to} roles, or, for a
+   * {@code reveal_to_self} field, to the principal whose {@link Principal#patient()} equals the
+   * record's {@code (hipaagrpc.masking.patient_id)} field (in the same message or the nearest
+   * enclosing one that has such a field); with no principal, everything sensitive is masked. Fields
+   * marked only {@code debug_redact} are not masked here (they are in {@link #print}).
    *
    * @return the same instance when nothing needed masking
    * @throws IllegalStateException if the message's type (or a type it contains) has an option this
