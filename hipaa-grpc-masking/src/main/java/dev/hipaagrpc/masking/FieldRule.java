@@ -17,6 +17,7 @@ final class FieldRule {
     KEEP_LAST,
     KEYED_HASH,
     TOKEN,
+    DETERMINISTIC_TOKEN,
     DATE_TO_YEAR,
     ZIP3,
     AGE,
@@ -39,6 +40,8 @@ final class FieldRule {
   final String marker;
   final int keepLast;
   final Set<String> revealTo;
+  // reveal_to_self: shown to the patient the record belongs to.
+  final boolean revealToSelf;
   // debug_redact alone: masked when printing, never in responses.
   final boolean printOnly;
   private final @Nullable Tokenizer tokenizer;
@@ -48,17 +51,23 @@ final class FieldRule {
       String marker,
       int keepLast,
       Set<String> revealTo,
+      boolean revealToSelf,
       boolean printOnly,
       @Nullable Tokenizer tokenizer) {
     this.kind = kind;
     this.marker = marker;
     this.keepLast = keepLast;
     this.revealTo = Set.copyOf(revealTo);
+    this.revealToSelf = revealToSelf;
     this.printOnly = printOnly;
     this.tokenizer = tokenizer;
   }
 
-  boolean revealedTo(Set<String> roles) {
+  /** Whether a caller with these roles sees the value; {@code self}: the record is the caller's. */
+  boolean revealedTo(Set<String> roles, boolean self) {
+    if (self && revealToSelf) {
+      return true;
+    }
     if (roles.isEmpty() || revealTo.isEmpty()) {
       return false;
     }
@@ -83,6 +92,10 @@ final class FieldRule {
           value instanceof ByteString bytes
               ? tokenizer().tokenize(bytes)
               : tokenizer().tokenize((String) value);
+      case DETERMINISTIC_TOKEN ->
+          value instanceof ByteString bytes
+              ? tokenizer().deterministicToken(bytes)
+              : tokenizer().deterministicToken((String) value);
       case DATE_TO_YEAR -> dateToYear((String) value);
       case ZIP3 -> zip3((String) value);
       case AGE -> age(value, field);

@@ -17,6 +17,14 @@ import org.jspecify.annotations.Nullable;
 /** Applies compiled plans to messages. Stateless apart from the plan cache; thread-safe. */
 final class Masker {
 
+  /**
+   * Who the masked message is for: the caller's roles and SMART patient context (null: not a
+   * patient-facing caller). Printing uses {@link #NOBODY}.
+   */
+  record Viewer(Set<String> roles, @Nullable String patient) {
+    static final Viewer NOBODY = new Viewer(Set.of(), null);
+  }
+
   /** Counts the values hidden from the caller in one pass. Not thread-safe; one per pass. */
   static final class Counter {
     int count;
@@ -41,24 +49,32 @@ final class Masker {
   }
 
   /** Returns the masked message, the same instance when nothing changed. */
-  Message mask(Message message, Set<String> roles, Counter counter) {
+  Message mask(Message message, Viewer viewer, Counter counter) {
     Descriptor type = message.getDescriptorForType();
     if (type.getFullName().equals(PlanCompiler.ANY)) {
-      Message masked = maskAny(message, roles, counter);
+      Message masked = maskAny(message, viewer, counter);
       return masked == null ? message.getDefaultInstanceForType() : masked;
     }
-    return apply(message, compiler.plan(type), roles, counter);
+    return apply(message, compiler.plan(type), viewer, false, counter);
   }
 
-  private Message apply(Message message, MessagePlan plan, Set<String> roles, Counter counter) {
+  private Message apply(
+      Message message, MessagePlan plan, Viewer viewer, boolean self, Counter counter) {
     if (!plan.active) {
       return message;
+    }
+    // reveal_to_self: a record naming its patient decides for itself and what it contains; one
+    // that does not inherits its enclosing record's answer.
+    FieldDescriptor patientField = plan.patientField;
+    if (patientField != null) {
+      String patient = viewer.patient();
+      self = patient != null && patient.equals(message.getField(patientField));
     }
     Message.Builder b = null;
     for (MessagePlan.FieldPlan fp : plan.fields) {
       FieldDescriptor f = fp.field;
       FieldRule rule = fp.rule;
-      boolean masked = rule != null && !rule.revealedTo(roles);
+      boolean masked = rule != null && !rule.revealedTo(viewer.roles(), self);
       if (f.isRepeated()) {
         // One reflective call for the whole list instead of one per element.
         List<?> list = (List<?>) message.getField(f);
@@ -76,8 +92,8 @@ final class Masker {
           Object v = list.get(i);
           Object nv =
               f.isMapField()
-                  ? maskMapEntry((Message) v, fp, masked, roles, counter)
-                  : maskValue(v, fp, masked, roles, counter);
+                  ? maskMapEntry((Message) v, fp, masked, viewer, self, counter)
+                  : maskValue(v, fp, masked, viewer, self, counter);
           if (values == null && !same(nv, v)) {
             values = new ArrayList<>(n);
             for (int j = 0; j < i; j++) {
@@ -110,7 +126,7 @@ final class Masker {
           counter.count++;
           continue;
         }
-        Object nv = maskValue(v, fp, masked, roles, counter);
+        Object nv = maskValue(v, fp, masked, viewer, self, counter);
         if (nv == null) {
           b = builder(b, message).clearField(f);
         } else if (!same(nv, v)) {
@@ -137,7 +153,12 @@ final class Masker {
 
   /** Returns the new value, the same instance when unchanged, or null to drop it. */
   private @Nullable Object maskValue(
-      Object v, MessagePlan.FieldPlan fp, boolean masked, Set<String> roles, Counter counter) {
+      Object v,
+      MessagePlan.FieldPlan fp,
+      boolean masked,
+      Viewer viewer,
+      boolean self,
+      Counter counter) {
     if (masked) {
       Object nv = requireRule(fp).mask(v, fp.mapValue != null ? fp.mapValue : fp.field);
       if (!Objects.equals(nv, v)) {
@@ -147,20 +168,25 @@ final class Masker {
       return v;
     }
     if (fp.any) {
-      return maskAny((Message) v, roles, counter);
+      return maskAny((Message) v, viewer, self, counter, 0);
     }
     MessagePlan nested = fp.nested;
     if (nested != null) {
-      return apply((Message) v, nested, roles, counter);
+      return apply((Message) v, nested, viewer, self, counter);
     }
     return v;
   }
 
   private @Nullable Object maskMapEntry(
-      Message entry, MessagePlan.FieldPlan fp, boolean masked, Set<String> roles, Counter counter) {
+      Message entry,
+      MessagePlan.FieldPlan fp,
+      boolean masked,
+      Viewer viewer,
+      boolean self,
+      Counter counter) {
     FieldDescriptor valueField = Objects.requireNonNull(fp.mapValue, "mapValue");
     Object v = entry.getField(valueField);
-    Object nv = maskValue(v, fp, masked, roles, counter);
+    Object nv = maskValue(v, fp, masked, viewer, self, counter);
     if (nv == null) {
       return null;
     }
@@ -179,14 +205,15 @@ final class Masker {
   }
 
   /** Masks the content of an Any; returns null (remove it) when its type is not known. */
-  @Nullable Message maskAny(Message any, Set<String> roles, Counter counter) {
-    return maskAny(any, roles, counter, 0);
+  @Nullable Message maskAny(Message any, Viewer viewer, Counter counter) {
+    return maskAny(any, viewer, false, counter, 0);
   }
 
   /** Anys nested deeper than this are removed rather than unpacked (fail closed). */
   private static final int MAX_ANY_NESTING = 8;
 
-  private @Nullable Message maskAny(Message any, Set<String> roles, Counter counter, int depth) {
+  private @Nullable Message maskAny(
+      Message any, Viewer viewer, boolean self, Counter counter, int depth) {
     Descriptor anyType = any.getDescriptorForType();
     FieldDescriptor typeUrlField = anyType.findFieldByNumber(1);
     FieldDescriptor valueField = anyType.findFieldByNumber(2);
@@ -219,7 +246,7 @@ final class Masker {
         counter.count++;
         return null;
       }
-      Message maskedInner = maskAny(inner, roles, counter, depth + 1);
+      Message maskedInner = maskAny(inner, viewer, self, counter, depth + 1);
       if (maskedInner == null) {
         return null;
       }
@@ -239,7 +266,7 @@ final class Masker {
       counter.count++;
       return null;
     }
-    Message masked = apply(content, plan, roles, counter);
+    Message masked = apply(content, plan, viewer, self, counter);
     if (same(masked, content)) {
       return any;
     }

@@ -3,6 +3,7 @@ package dev.hipaagrpc.masking;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Message;
+import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityLayer;
@@ -10,6 +11,7 @@ import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -20,7 +22,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Masks every response message by the caller's roles before it is serialized ("minimum necessary",
- * 45 CFR 164.502(b)), for unary and streaming calls.
+ * 45 CFR 164.502(b)), for unary and streaming calls, and enforces the write rules of every request
+ * message.
+ *
+ * <p>Write rules: a request message that sets a field the caller may not set ({@code
+ * (hipaagrpc.masking.write_rule)}: {@code output_only}, or {@code read_only_for} one of the
+ * caller's roles) is refused, never cleared: the call is closed {@code PERMISSION_DENIED} "Access
+ * denied (correlation id: ...)" before the service sees the message, and the refusal is recorded in
+ * {@link CallFacts#decision} as a DENY with rule id {@code write-rule:<request type>/<field path>}
+ * (field names only, never a value), so the audit event names it. Refusing rather than silently
+ * clearing keeps a client from believing a write happened that did not.
  *
  * <p>The caller is the {@link Principal} in {@link dev.hipaagrpc.core.CallFacts#principal()} when
  * the call starts (put there by authentication); with none, everything sensitive is masked. The
@@ -65,8 +76,84 @@ public final class MaskingServerInterceptor implements SecurityLayer {
     Context ctx = CallFacts.inContext(Context.current());
     CallFacts facts = CallFacts.of(ctx);
     Principal principal = facts.principal();
-    return Contexts.interceptCall(
-        ctx, new MaskingCall<>(call, redactor, principal, facts), headers, next);
+    MaskingCall<ReqT, RespT> masking = new MaskingCall<>(call, redactor, principal, facts);
+    ServerCall.Listener<ReqT> listener = Contexts.interceptCall(ctx, masking, headers, next);
+    return new WriteRuleListener<>(listener, masking, redactor, principal, facts);
+  }
+
+  /** The rule id recorded for a refused write: schema names only. */
+  static String writeRuleId(Message request, String path) {
+    return WRITE_RULE_PREFIX + request.getDescriptorForType().getFullName() + "/" + path;
+  }
+
+  private static final String WRITE_RULE_PREFIX = "write-rule:";
+
+  private static final class WriteRuleListener<ReqT>
+      extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+    private final MaskingCall<ReqT, ?> call;
+    private final Redactor redactor;
+    private final @Nullable Principal principal;
+    private final CallFacts facts;
+    // Listener callbacks are serialized but may run on different threads.
+    private volatile boolean refused;
+
+    WriteRuleListener(
+        ServerCall.Listener<ReqT> delegate,
+        MaskingCall<ReqT, ?> call,
+        Redactor redactor,
+        @Nullable Principal principal,
+        CallFacts facts) {
+      super(delegate);
+      this.call = call;
+      this.redactor = redactor;
+      this.principal = principal;
+      this.facts = facts;
+    }
+
+    @Override
+    public void onMessage(ReqT message) {
+      if (refused) {
+        return;
+      }
+      if (message instanceof Message proto) {
+        String path;
+        try {
+          path = redactor.forbiddenField(proto, principal);
+        } catch (RuntimeException e) {
+          refused = true;
+          call.fail("the request's write rules could not be applied", e);
+          return;
+        }
+        if (path != null) {
+          refused = true;
+          facts.decision(
+              AccessDecision.deny(
+                  writeRuleId(proto, path), proto.getDescriptorForType().getFile().getName()));
+          log.info(
+              "{} refused: the request sets {} which the caller may not set (correlation id: {})",
+              call.getMethodDescriptor().getFullMethodName(),
+              writeRuleId(proto, path),
+              facts.correlationId());
+          call.refuse(Refusals.status(Status.Code.PERMISSION_DENIED, "Access denied", facts));
+          return;
+        }
+      }
+      super.onMessage(message);
+    }
+
+    @Override
+    public void onHalfClose() {
+      if (!refused) {
+        super.onHalfClose();
+      }
+    }
+
+    @Override
+    public void onReady() {
+      if (!refused) {
+        super.onReady();
+      }
+    }
   }
 
   private static final class MaskingCall<ReqT, RespT>
@@ -115,7 +202,13 @@ public final class MaskingServerInterceptor implements SecurityLayer {
       super.sendMessage(masked);
     }
 
-    private void fail(String why, @Nullable RuntimeException e) {
+    /** Closes the call with a refusal of ours; the service's later sends are dropped. */
+    void refuse(Status status) {
+      failed = true;
+      super.close(status, new Metadata());
+    }
+
+    void fail(String why, @Nullable RuntimeException e) {
       failed = true;
       // Option errors name schema elements only; other exceptions are reported by class alone.
       String detail =

@@ -15,6 +15,8 @@ final class MessagePlan {
   final Descriptor type;
   // Only the fields that need work; empty when the type has nothing sensitive.
   FieldPlan[] fields = NO_FIELDS;
+  // The (hipaagrpc.masking.patient_id) field: whose record this is, for reveal_to_self.
+  @Nullable FieldDescriptor patientField;
   // False: the type has nothing sensitive, directly or nested, and is returned as is.
   boolean active;
 

@@ -13,9 +13,8 @@ import dev.hipaagrpc.masking.proto.Identifier;
 import dev.hipaagrpc.masking.proto.Sensitivity;
 import dev.hipaagrpc.masking.proto.SensitivityProto;
 import dev.hipaagrpc.masking.proto.Strategy;
+import dev.hipaagrpc.masking.proto.WriteRule;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +22,9 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Compiles message descriptors into {@link MessagePlan}s and caches them.
- *
- * <p>Reads are lock-free: the cache is an immutable map behind a volatile reference; a miss
- * compiles under a lock into a copy of the map (with every type reachable from the new one) and
- * publishes the copy. A plan is put in the working map before its fields are compiled, so recursive
- * types terminate; whether a type has work is settled by a fixpoint afterwards.
+ * Compiles message descriptors into {@link MessagePlan}s and caches them ({@link PlanCache}:
+ * lock-free reads, placeholder before recursion, whether a type has work settled by a fixpoint
+ * afterwards).
  */
 final class PlanCompiler {
 
@@ -57,7 +53,7 @@ final class PlanCompiler {
   private final boolean printMode;
   private final @Nullable Tokenizer tokenizer;
   private final Set<String> allowUnrecognized;
-  private volatile Map<Descriptor, MessagePlan> plans = Collections.emptyMap();
+  private final PlanCache<MessagePlan> cache = new PlanCache<>(this::compile, PlanCompiler::settle);
 
   PlanCompiler(boolean printMode, @Nullable Tokenizer tokenizer, Set<String> allowUnrecognized) {
     this.printMode = printMode;
@@ -72,22 +68,7 @@ final class PlanCompiler {
   }
 
   MessagePlan plan(Descriptor type) {
-    MessagePlan plan = plans.get(type);
-    if (plan != null) {
-      return plan;
-    }
-    synchronized (this) {
-      plan = plans.get(type);
-      if (plan != null) {
-        return plan;
-      }
-      Map<Descriptor, MessagePlan> working = new HashMap<>(plans);
-      List<MessagePlan> created = new ArrayList<>();
-      MessagePlan result = compile(type, working, created);
-      settle(created);
-      plans = Collections.unmodifiableMap(working);
-      return result;
-    }
+    return cache.get(type);
   }
 
   private MessagePlan compile(
@@ -103,6 +84,12 @@ final class PlanCompiler {
     List<MessagePlan.FieldPlan> fields = new ArrayList<>();
     @Nullable Sensitivity messageDefault = messageDefault(type);
     for (FieldDescriptor field : type.getFields()) {
+      if (isPatientId(field, allowUnrecognized)) {
+        if (plan.patientField != null) {
+          throw new OptionException(type.getFullName() + " marks more than one patient_id field");
+        }
+        plan.patientField = field;
+      }
       MessagePlan.FieldPlan fp = compileField(field, messageDefault, working, created);
       if (fp != null) {
         fields.add(fp);
@@ -221,11 +208,8 @@ final class PlanCompiler {
   /** Reads a field's sensitivity, re-parsing options that arrived as unknown fields. */
   static Resolved resolve(FieldDescriptor field, Set<String> allowUnrecognized) {
     FieldOptions options = field.getOptions();
-    // Always re-parse, as for message options: generated into another java_package, or built
-    // without our extension registry.
-    FieldOptions parsed = reparseField(options.toByteString(), field.getFullName());
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
     boolean allow = allowUnrecognized.contains(field.getFullName());
-    checkUnknownOptions(parsed.getUnknownFields(), field.getFullName(), allow);
     if (!parsed.hasExtension(SensitivityProto.sensitivity)) {
       return new Resolved(null, options.getDebugRedact(), false);
     }
@@ -235,6 +219,65 @@ final class PlanCompiler {
       return new Resolved(null, options.getDebugRedact(), true);
     }
     return new Resolved(s, options.getDebugRedact(), true);
+  }
+
+  /**
+   * The field's options re-parsed against our registry (generated into another java_package, or
+   * built without our extension registry), after refusing unknown options of our range.
+   */
+  private static FieldOptions parsedOptions(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = reparseField(field.getOptions().toByteString(), field.getFullName());
+    checkUnknownOptions(
+        parsed.getUnknownFields(),
+        field.getFullName(),
+        allowUnrecognized.contains(field.getFullName()));
+    return parsed;
+  }
+
+  /** The field's write rule, or {@code null}; refuses what it does not understand, and blanks. */
+  static @Nullable WriteRule writeRule(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
+    if (!parsed.hasExtension(SensitivityProto.writeRule)) {
+      return null;
+    }
+    WriteRule rule = parsed.getExtension(SensitivityProto.writeRule);
+    String where = field.getFullName();
+    if (!rule.getUnknownFields().asMap().isEmpty() && !allowUnrecognized.contains(where)) {
+      throw new OptionException(
+          where
+              + " has a write_rule value this version does not understand; upgrade"
+              + " hipaa-grpc-masking or opt out with"
+              + " Redactor.Builder.allowUnrecognizedOptions(\""
+              + where
+              + "\")");
+    }
+    for (String role : rule.getReadOnlyForList()) {
+      if (role.isBlank()) {
+        throw new OptionException(where + " write_rule read_only_for has a blank role");
+      }
+    }
+    if (!rule.getOutputOnly() && rule.getReadOnlyForCount() == 0) {
+      throw new OptionException(
+          where + " has an empty write_rule; set output_only or read_only_for");
+    }
+    return rule;
+  }
+
+  /**
+   * Whether the field is marked {@code (hipaagrpc.masking.patient_id)}: the patient a record
+   * belongs to, for reveal_to_self.
+   *
+   * @throws OptionException if the mark is on a field that is not a singular string
+   */
+  static boolean isPatientId(FieldDescriptor field, Set<String> allowUnrecognized) {
+    FieldOptions parsed = parsedOptions(field, allowUnrecognized);
+    if (!parsed.getExtension(SensitivityProto.patientId)) {
+      return false;
+    }
+    if (field.isRepeated() || field.getJavaType() != JavaType.STRING) {
+      throw new OptionException(field.getFullName() + " is marked patient_id but is not a string");
+    }
+    return true;
   }
 
   private static MessageOptions reparseMessage(com.google.protobuf.ByteString bytes, String where) {
@@ -306,6 +349,8 @@ final class PlanCompiler {
       if (v.getIdentifier() != Identifier.IDENTIFIER_UNSPECIFIED
           || v.getStrategy() != Strategy.STRATEGY_UNSPECIFIED
           || v.getRevealToCount() > 0
+          || v.getRevealToSelf()
+          || v.getEncryptAtRest()
           || v.getKeepLast() != 0
           || !v.getMarker().isEmpty()) {
         throw new OptionException(
@@ -316,7 +361,9 @@ final class PlanCompiler {
     if (v.getDataClass() == DataClass.DATA_CLASS_UNSPECIFIED
         && v.getIdentifier() == Identifier.IDENTIFIER_UNSPECIFIED
         && v.getStrategy() == Strategy.STRATEGY_UNSPECIFIED
-        && v.getRevealToCount() == 0) {
+        && v.getRevealToCount() == 0
+        && !v.getRevealToSelf()
+        && !v.getEncryptAtRest()) {
       throw new OptionException(where + " has an empty sensitivity; set data_class or identifier");
     }
     if (Integer.compareUnsigned(v.getKeepLast(), 16) > 0) {
@@ -375,7 +422,9 @@ final class PlanCompiler {
     if (!s.getMarker().isEmpty() && strategy != Strategy.STRATEGY_REDACT) {
       throw new OptionException(field.getFullName() + " sets marker without STRATEGY_REDACT");
     }
-    if ((strategy == Strategy.STRATEGY_KEYED_HASH || strategy == Strategy.STRATEGY_TOKEN)
+    if ((strategy == Strategy.STRATEGY_KEYED_HASH
+            || strategy == Strategy.STRATEGY_TOKEN
+            || strategy == Strategy.STRATEGY_DETERMINISTIC_TOKEN)
         && tokenizer == null) {
       throw new OptionException(
           field.getFullName()
@@ -387,7 +436,7 @@ final class PlanCompiler {
     String marker = s.getMarker().isEmpty() ? FieldRule.DEFAULT_MARKER : s.getMarker();
     int keepLast = s.getKeepLast() == 0 ? 4 : s.getKeepLast();
     Set<String> reveal = new LinkedHashSet<>(s.getRevealToList());
-    return new FieldRule(kind, marker, keepLast, reveal, printOnly, tokenizer);
+    return new FieldRule(kind, marker, keepLast, reveal, s.getRevealToSelf(), printOnly, tokenizer);
   }
 
   private static FieldRule.Kind kindFor(Strategy strategy, FieldDescriptor valueField) {
@@ -402,6 +451,7 @@ final class PlanCompiler {
             case STRATEGY_KEEP_LAST -> FieldRule.Kind.KEEP_LAST;
             case STRATEGY_KEYED_HASH -> FieldRule.Kind.KEYED_HASH;
             case STRATEGY_TOKEN -> FieldRule.Kind.TOKEN;
+            case STRATEGY_DETERMINISTIC_TOKEN -> FieldRule.Kind.DETERMINISTIC_TOKEN;
             case STRATEGY_GENERALIZE_DATE_TO_YEAR -> FieldRule.Kind.DATE_TO_YEAR;
             case STRATEGY_GENERALIZE_ZIP3 -> FieldRule.Kind.ZIP3;
             case STRATEGY_GENERALIZE_AGE -> FieldRule.Kind.AGE;
@@ -411,6 +461,7 @@ final class PlanCompiler {
           switch (strategy) {
             case STRATEGY_KEYED_HASH -> FieldRule.Kind.KEYED_HASH;
             case STRATEGY_TOKEN -> FieldRule.Kind.TOKEN;
+            case STRATEGY_DETERMINISTIC_TOKEN -> FieldRule.Kind.DETERMINISTIC_TOKEN;
             default -> FieldRule.Kind.CLEAR;
           };
       case INT, LONG ->

@@ -49,6 +49,7 @@ public final class Redactor {
   private final Masker printing;
   private final SafePrinter printer;
   private final Set<String> allowUnrecognized;
+  private final WriteRules writeRules;
 
   private Redactor(Builder b) {
     this.allowUnrecognized = Set.copyOf(b.allowUnrecognized);
@@ -57,6 +58,7 @@ public final class Redactor {
     this.printing =
         new Masker(new PlanCompiler(true, b.tokenizer, allowUnrecognized), b.typeRegistry);
     this.printer = new SafePrinter(printing);
+    this.writeRules = new WriteRules(allowUnrecognized);
   }
 
   /**
@@ -73,9 +75,11 @@ public final class Redactor {
 
   /**
    * Returns {@code message} with every field the principal may not see masked by its strategy. A
-   * field is revealed only to a principal holding one of its {@code reveal_to} roles; with no
-   * principal, everything sensitive is masked. Fields marked only {@code debug_redact} are not
-   * masked here (they are in {@link #print}).
+   * field is revealed only to a principal holding one of its {@code reveal_to} roles, or, for a
+   * {@code reveal_to_self} field, to the principal whose {@link Principal#patient()} equals the
+   * record's {@code (hipaagrpc.masking.patient_id)} field (in the same message or the nearest
+   * enclosing one that has such a field); with no principal, everything sensitive is masked. Fields
+   * marked only {@code debug_redact} are not masked here (they are in {@link #print}).
    *
    * @return the same instance when nothing needed masking
    * @throws IllegalStateException if the message's type (or a type it contains) has an option this
@@ -89,6 +93,24 @@ public final class Redactor {
     return redact(message, principal, new Masker.Counter());
   }
 
+  /**
+   * The path from the request root of the first field that {@code principal} may not set in {@code
+   * request} by its {@code (hipaagrpc.masking.write_rule)} options ({@code contact.phone}: field
+   * names only, never a value), or {@code null} when the request breaks no write rule. With no
+   * principal, only {@code output_only} fields are refused.
+   *
+   * @throws IllegalStateException if a write rule of the type is refused (blank role, empty rule,
+   *     unknown option)
+   */
+  public @Nullable String forbiddenField(Message request, @Nullable Principal principal) {
+    requireNonNull(request, "request");
+    if (writeRules.inert(request.getDescriptorForType())) {
+      return null;
+    }
+    Set<String> roles = principal == null ? Collections.emptySet() : principal.roles();
+    return writeRules.firstForbidden(request, roles);
+  }
+
   /** Whether {@link #redact} returns every message of this one's type unchanged. */
   boolean inert(Message message) {
     return responses.inert(message);
@@ -96,8 +118,11 @@ public final class Redactor {
 
   @SuppressWarnings("unchecked")
   <M extends Message> M redact(M message, @Nullable Principal principal, Masker.Counter counter) {
-    Set<String> roles = principal == null ? Collections.emptySet() : principal.roles();
-    return (M) responses.mask(message, roles, counter);
+    Masker.Viewer viewer =
+        principal == null
+            ? Masker.Viewer.NOBODY
+            : new Masker.Viewer(principal.roles(), principal.patient());
+    return (M) responses.mask(message, viewer, counter);
   }
 
   /**
@@ -109,7 +134,7 @@ public final class Redactor {
   @SuppressWarnings("unchecked")
   public <M extends Message> M redactForLog(M message) {
     requireNonNull(message, "message");
-    return (M) printing.mask(message, Collections.emptySet(), new Masker.Counter());
+    return (M) printing.mask(message, Masker.Viewer.NOBODY, new Masker.Counter());
   }
 
   /**
@@ -144,15 +169,20 @@ public final class Redactor {
     for (Descriptor type : types) {
       responses.compiler().plan(requireNonNull(type, "type"));
       printing.compiler().plan(type);
+      writeRules.inert(type);
     }
   }
 
   /**
-   * Strict mode: lists, by full name, every string or bytes field (and every {@code
-   * google.protobuf.Struct}, {@code Value}, {@code ListValue}, {@code StringValue} or {@code
-   * BytesValue} field) of the services' request and response types, nested types included, that
-   * carries no classification: no sensitivity option of its own, no message default, no {@code
-   * debug_redact}. Mark reviewed non-sensitive fields {@code DATA_CLASS_PUBLIC}.
+   * Strict mode: lists, by full name, every field that can carry PHI and carries no classification,
+   * in the services' request and response types, nested types included: every scalar field
+   * (strings, bytes, numbers, bools, enums) with no sensitivity option of its own, no message
+   * default and no {@code debug_redact}, and every field of a {@code google.protobuf} or {@code
+   * google.type} value type ({@code Timestamp}, {@code Duration}, wrappers, {@code Struct}, {@code
+   * google.type.Date}, ...; not {@code Any}, which is masked by its content or removed, nor {@code
+   * Empty}) with no option of its own (a message default does not reach message fields). Fields of
+   * your own message types are checked inside those types. Mark reviewed non-sensitive fields
+   * {@code DATA_CLASS_PUBLIC}.
    *
    * @param services gRPC service descriptors generated by protoc-gen-grpc-java
    * @throws IllegalArgumentException if a service does not carry its protobuf descriptor
@@ -211,6 +241,7 @@ public final class Redactor {
       for (Descriptors.MethodDescriptor method : supplier.getServiceDescriptor().getMethods()) {
         responses.compiler().plan(method.getInputType());
         responses.compiler().plan(method.getOutputType());
+        writeRules.inert(method.getInputType());
         printing.compiler().plan(method.getInputType());
         printing.compiler().plan(method.getOutputType());
       }
@@ -218,7 +249,7 @@ public final class Redactor {
   }
 
   private void collectUnclassified(Descriptor type, Set<Descriptor> seen, Set<String> out) {
-    if (!seen.add(type) || type.getFile().getPackage().equals("google.protobuf")) {
+    if (!seen.add(type) || isLibraryType(type)) {
       return;
     }
     boolean messageDefault = hasMessageDefault(type);
@@ -228,28 +259,33 @@ public final class Redactor {
       PlanCompiler.Resolved r = PlanCompiler.resolve(field, allowUnrecognized);
       boolean classified = r.classified() || r.debugRedact();
       if (value.getJavaType() == JavaType.MESSAGE) {
-        String name = value.getMessageType().getFullName();
-        if (!classified && FREE_FORM.contains(name)) {
-          out.add(field.getFullName());
+        Descriptor valueType = value.getMessageType();
+        if (isLibraryType(valueType)) {
+          // A value type (Timestamp, Duration, wrappers, Struct, google.type.Date, ...): a leaf
+          // that a message default does not reach, so it needs its own classification. Any is
+          // masked by its content's type or removed; Empty holds nothing.
+          String name = valueType.getFullName();
+          if (!classified && !name.equals(PlanCompiler.ANY) && !name.equals(EMPTY)) {
+            out.add(field.getFullName());
+          }
+          continue;
         }
-        collectUnclassified(value.getMessageType(), seen, out);
+        collectUnclassified(valueType, seen, out);
         continue;
       }
-      boolean textual =
-          value.getJavaType() == JavaType.STRING || value.getJavaType() == JavaType.BYTE_STRING;
-      if (textual && !classified && !messageDefault) {
+      // Every scalar kind can carry PHI: strings, bytes, numbers (a lab value), bools, enums.
+      if (!classified && !messageDefault) {
         out.add(field.getFullName());
       }
     }
   }
 
-  private static final Set<String> FREE_FORM =
-      Set.of(
-          "google.protobuf.Struct",
-          "google.protobuf.Value",
-          "google.protobuf.ListValue",
-          "google.protobuf.StringValue",
-          "google.protobuf.BytesValue");
+  private static final String EMPTY = "google.protobuf.Empty";
+
+  private static boolean isLibraryType(Descriptor type) {
+    String pkg = type.getFile().getPackage();
+    return pkg.equals("google.protobuf") || pkg.equals("google.type");
+  }
 
   private boolean hasMessageDefault(Descriptor type) {
     return responses.compiler().messageDefault(type) != null;
@@ -292,8 +328,8 @@ public final class Redactor {
     }
 
     /**
-     * Sets the tokenizer for {@code STRATEGY_KEYED_HASH} and {@code STRATEGY_TOKEN}. Default: none;
-     * a type using either strategy then fails to compile.
+     * Sets the tokenizer for {@code STRATEGY_KEYED_HASH}, {@code STRATEGY_TOKEN} and {@code
+     * STRATEGY_DETERMINISTIC_TOKEN}. Default: none; a type using one of them then fails to compile.
      */
     public Builder tokenizer(Tokenizer tokenizer) {
       this.tokenizer = requireNonNull(tokenizer, "tokenizer");

@@ -46,6 +46,14 @@ import org.slf4j.LoggerFactory;
  * {@link Redactor#print} (types not in the redactor's registry by type URL only). OK statuses and
  * their trailers pass unchanged.
  *
+ * <p>Status details: of {@code grpc-status-details-bin}, only {@code google.rpc.BadRequest} (the
+ * allow-list of detail types, what a validator such as {@link ProtovalidateLayer} sends) reaches
+ * the caller, and of its field violations only those whose field path is field names and list
+ * indexes, whose reason and description are at most 256 printable ASCII characters, and none of
+ * which contains a value of the call's last 8 request messages (strings, bytes, numbers; values
+ * shorter than 2 characters are not compared). They are re-sent in a new {@code google.rpc.Status}
+ * with the generic description; everything else in the details is dropped.
+ *
  * <p>Install it just outside {@link MaskingServerInterceptor}, inside authentication. Thread-safe.
  */
 public final class StatusSanitizerServerInterceptor implements SecurityLayer {
@@ -55,6 +63,7 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
   private static final Metadata.Key<byte[]> STATUS_DETAILS =
       Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
   private static final int MAX_FRAMES = 8;
+  private static final int MAX_REQUESTS_KEPT = 8;
 
   private final Set<String> allowedTrailers;
   private final Redactor redactor;
@@ -124,6 +133,21 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
   private final class SanitizingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
     private final CallFacts facts;
     private volatile boolean closed;
+    // The call's last request messages (a validator refuses the latest), to tell whether a
+    // BadRequest detail echoes one of them.
+    private final List<com.google.protobuf.Message> requests =
+        java.util.Collections.synchronizedList(new ArrayList<>());
+
+    void requestReceived(Object message) {
+      if (message instanceof com.google.protobuf.Message m) {
+        synchronized (requests) {
+          if (requests.size() == MAX_REQUESTS_KEPT) {
+            requests.remove(0);
+          }
+          requests.add(m);
+        }
+      }
+    }
 
     SanitizingCall(ServerCall<ReqT, RespT> delegate, CallFacts facts) {
       super(delegate);
@@ -186,6 +210,22 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
           copy(trailers, out, name);
         } else {
           dropped.add(name);
+        }
+      }
+      byte[] details = trailers.get(STATUS_DETAILS);
+      if (details != null) {
+        List<String> values;
+        synchronized (requests) {
+          values = SafeDetails.valuesOf(List.copyOf(requests));
+        }
+        com.google.rpc.Status safe =
+            SafeDetails.filter(
+                details,
+                code.value(),
+                Refusals.description(genericDescription(code), facts),
+                values);
+        if (safe != null) {
+          out.put(STATUS_DETAILS, safe.toByteArray());
         }
       }
       String description = original.getDescription();
@@ -329,6 +369,7 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
 
     @Override
     public void onMessage(ReqT message) {
+      call.requestReceived(message);
       try {
         super.onMessage(message);
       } catch (RuntimeException e) {

@@ -8,13 +8,13 @@ import javax.crypto.SecretKey;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Supplies the 256-bit keys that {@link Tokenizer} uses, by key id, so keys can rotate: new tokens
- * use {@link #currentKeyId()}, and tokens made under an older id stay reversible while the provider
- * still returns that key.
+ * Supplies the raw 256-bit keys of the {@code tk1.<keyId>.} tokens that earlier versions of {@link
+ * Tokenizer} made, by key id, so those tokens stay readable ({@link Tokenizer.Builder#legacyKeys}).
+ * New tokens are always Tink tokens under {@link TokenKeysets}; these keys are only read, and
+ * {@link #currentKeyId()} is no longer used to make anything (keep returning any id you hold).
  *
- * <p>Implement it over a KMS or HSM-backed key store; {@link #of} serves fixed keys. Key ids appear
- * in tokens, so they must be 1 to 32 characters of {@code [A-Za-z0-9_-]} and not secret. The {@link
- * Tokenizer} never prints or logs key material.
+ * <p>{@link #of} serves fixed keys. Key ids must be 1 to 32 characters of {@code [A-Za-z0-9_-]}.
+ * The {@link Tokenizer} never prints or logs key material.
  *
  * <p>Implementations must be thread-safe.
  */

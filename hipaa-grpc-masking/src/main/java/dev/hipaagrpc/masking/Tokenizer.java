@@ -3,13 +3,10 @@ package dev.hipaagrpc.masking;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
-import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.internal.Checks;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.regex.Pattern;
@@ -21,23 +18,29 @@ import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Turns identifiers into tokens (45 CFR 164.312(a)(2)(iv), encryption of stored identifiers).
+ * Turns identifiers into tokens (45 CFR 164.312(a)(2)(iv)) with Tink keysets ({@link
+ * TokenKeysets}):
  *
  * <ul>
- *   <li>{@link #keyedHash(String)}: a deterministic HMAC-SHA256 token in hipaa-grpc's one
- *       keyed-identifier format ({@link KeyedIdentifier}, domain {@value #KEYED_HASH_DOMAIN}),
- *       {@code kh1.<keyId>.<mac>}, for joins and analytics. Equal values give equal tokens under
- *       one key; it cannot be reversed, and without the key it cannot be recomputed from a guessed
- *       value.
- *   <li>{@link #tokenize(String)}: a reversible AES-256-GCM envelope, {@code
- *       tk1.<keyId>.<nonce+ciphertext+tag>}, that {@link #detokenize} turns back only for a
- *       principal holding the detokenize role (default {@value #DEFAULT_DETOKENIZE_ROLE}).
+ *   <li>{@link #keyedHash(String)}: {@code kh2.<tag>}, an irreversible HMAC-SHA256 tag (Tink MAC,
+ *       over {@value #KEYED_HASH_DOMAIN} || 0x00 || the UTF-8 value). Equal values give equal
+ *       tokens under one primary key (joins); without the key it cannot be recomputed from a
+ *       guessed value.
+ *   <li>{@link #tokenize(String)}: {@code tk2.<ciphertext>}, a randomized AES-256-GCM token (Tink
+ *       AEAD): two tokens of one value differ.
+ *   <li>{@link #deterministicToken(String)}: {@code td1.<ciphertext>}, a deterministic AES-256-SIV
+ *       token (Tink deterministic AEAD): equal values give equal tokens under one keyset, so
+ *       pseudonymized records still join, and the token is still reversible.
  * </ul>
  *
- * <p>The two uses get separate subkeys derived from each provider key (HMAC-SHA256 of a fixed
- * label), so one key is never used by two algorithms. The key id and version are authenticated as
- * associated data. Rotation: new tokens use the provider's current key; old tokens stay reversible
- * while the provider still has their key; keyed hashes change with the key. Errors never echo a
+ * <p>{@link #detokenize} reverses {@code tk2} and {@code td1} tokens, and the {@code tk1} tokens of
+ * earlier versions when the keys they were made with are given to {@link Builder#legacyKeys}, only
+ * for a principal holding the detokenize role (default {@value #DEFAULT_DETOKENIZE_ROLE}). Each
+ * token kind is bound (as associated data) to its own label, so a token of one kind never opens as
+ * another. Rotation is the keysets' ({@link TokenKeysets#withNewPrimary()}): new tokens use the
+ * primary key, old tokens reverse while their key is in the keyset.
+ *
+ * <p>Every operation is reported to the {@link Builder#keyOperationListener}. Errors never echo a
  * token or a value, and {@link #toString()} prints no key material.
  *
  * <p>Thread-safe.
@@ -47,109 +50,84 @@ public final class Tokenizer {
   /** The role that may reverse tokens unless {@link Builder#detokenizeRole} says otherwise. */
   public static final String DEFAULT_DETOKENIZE_ROLE = "detokenize";
 
-  /** The {@link KeyedIdentifier} domain of every keyed hash this class makes. */
+  /** The domain label MACed before every keyed-hash value. */
   public static final String KEYED_HASH_DOMAIN = "value";
 
-  private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
-  private static final String TOKEN_PREFIX = "tk1.";
-  private static final byte[] TOKEN_LABEL = "hipaa-grpc/token/v1".getBytes(StandardCharsets.UTF_8);
-  private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
+  private static final String KEYED_HASH_PREFIX = "kh2.";
+  private static final String TOKEN_PREFIX = "tk2.";
+  private static final String DETERMINISTIC_PREFIX = "td1.";
+  private static final String LEGACY_PREFIX = "tk1.";
+  private static final byte[] TOKEN_AD = "hipaa-grpc/token/v2".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DETERMINISTIC_AD =
+      "hipaa-grpc/deterministic-token/v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] KEYED_HASH_LABEL =
+      (KEYED_HASH_DOMAIN + "\0").getBytes(StandardCharsets.US_ASCII);
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
-  private final TokenKeyProvider keys;
+  private final TokenKeysets keys;
+  private final @Nullable TokenKeyProvider legacyKeys;
   private final String detokenizeRole;
-  private final SecureRandom random = new SecureRandom();
-  // The format over the provider's current key, rebuilt only when the key id or key changes.
-  private volatile @Nullable Hasher hasher;
+  private final KeyOperationListener listener;
 
-  private Tokenizer(TokenKeyProvider keys, String detokenizeRole) {
-    this.keys = keys;
-    this.detokenizeRole = detokenizeRole;
+  private Tokenizer(Builder b) {
+    this.keys = b.keys;
+    this.legacyKeys = b.legacyKeys;
+    this.detokenizeRole = b.detokenizeRole;
+    this.listener = b.listener;
   }
 
   /** Returns a tokenizer over {@code keys} with the default detokenize role. */
-  public static Tokenizer create(TokenKeyProvider keys) {
+  public static Tokenizer create(TokenKeysets keys) {
     return newBuilder(keys).build();
   }
 
   /** Starts a tokenizer over {@code keys}. */
-  public static Builder newBuilder(TokenKeyProvider keys) {
+  public static Builder newBuilder(TokenKeysets keys) {
     return new Builder(requireNonNull(keys, "keys"));
   }
 
-  /**
-   * Returns the deterministic keyed-hash token of {@code value} under the current key: {@code
-   * KeyedIdentifier.create(currentKeyId, key).of("value", value)}.
-   *
-   * @throws IllegalStateException if the provider has no usable current key
-   */
+  /** Returns the irreversible keyed-hash token of {@code value} under the primary MAC key. */
   public String keyedHash(String value) {
     requireNonNull(value, "value");
-    return hasher().of(KEYED_HASH_DOMAIN, value);
+    return KEYED_HASH_PREFIX + B64.encodeToString(mac(value.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /**
-   * Returns the raw 32-byte keyed hash of {@code value} under the current key: the MAC of {@link
-   * #keyedHash(String)}'s identifier over these bytes, without its prefix and key id.
-   *
-   * @throws IllegalStateException if the provider has no usable current key
-   */
+  /** Returns the raw tag of {@link #keyedHash(String)}'s form over these bytes. */
   public ByteString keyedHash(ByteString value) {
     requireNonNull(value, "value");
-    String id = hasher().of(KEYED_HASH_DOMAIN, value.toByteArray());
-    return ByteString.copyFrom(B64D.decode(id.substring(id.lastIndexOf('.') + 1)));
+    return ByteString.copyFrom(mac(value.toByteArray()));
   }
 
-  private KeyedIdentifier hasher() {
-    String keyId = currentKeyId();
-    SecretKey key = keys.key(keyId);
-    if (key == null) {
-      throw new IllegalStateException("the key provider has no key for its current key id");
-    }
-    Hasher h = hasher;
-    if (h == null || !h.keyId().equals(keyId) || !h.key().equals(key)) {
-      byte[] encoded = checkKey(key);
-      try {
-        h = new Hasher(keyId, key, KeyedIdentifier.create(keyId, encoded));
-      } finally {
-        Arrays.fill(encoded, (byte) 0);
-      }
-      hasher = h;
-    }
-    return h.format();
-  }
-
-  private record Hasher(String keyId, SecretKey key, KeyedIdentifier format) {}
-
-  /**
-   * Returns a reversible token of {@code value} under the current key; each call gives a different
-   * token.
-   *
-   * @throws IllegalStateException if the provider has no usable current key
-   */
+  /** Returns a randomized reversible token of {@code value}; each call gives another token. */
   public String tokenize(String value) {
     requireNonNull(value, "value");
-    String keyId = currentKeyId();
-    String prefix = TOKEN_PREFIX + keyId + ".";
-    byte[] sealed = seal(keyId, prefix, value.getBytes(StandardCharsets.UTF_8));
-    return prefix + B64.encodeToString(sealed);
+    return TOKEN_PREFIX + B64.encodeToString(seal(value.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /**
-   * Returns a reversible binary token: the UTF-8 token string of {@link #tokenize(String)}'s form.
-   */
+  /** Returns a randomized reversible binary token: the UTF-8 bytes of the string form. */
   public ByteString tokenize(ByteString value) {
     requireNonNull(value, "value");
-    String keyId = currentKeyId();
-    String prefix = TOKEN_PREFIX + keyId + ".";
-    byte[] sealed = seal(keyId, prefix, value.toByteArray());
-    return ByteString.copyFromUtf8(prefix + B64.encodeToString(sealed));
+    return ByteString.copyFromUtf8(TOKEN_PREFIX + B64.encodeToString(seal(value.toByteArray())));
+  }
+
+  /** Returns the deterministic reversible token of {@code value} under the primary AES-SIV key. */
+  public String deterministicToken(String value) {
+    requireNonNull(value, "value");
+    return DETERMINISTIC_PREFIX
+        + B64.encodeToString(sealDeterministic(value.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Returns a deterministic reversible binary token: the UTF-8 bytes of the string form. */
+  public ByteString deterministicToken(ByteString value) {
+    requireNonNull(value, "value");
+    return ByteString.copyFromUtf8(
+        DETERMINISTIC_PREFIX + B64.encodeToString(sealDeterministic(value.toByteArray())));
   }
 
   /**
-   * Reverses a token made by {@link #tokenize(String)}.
+   * Reverses a token made by {@link #tokenize(String)} or {@link #deterministicToken(String)} (or
+   * an earlier version's {@code tk1} token, with {@link Builder#legacyKeys}).
    *
    * @param principal the caller; must hold the detokenize role
    * @throws SecurityException if the principal is null or lacks the detokenize role
@@ -160,8 +138,9 @@ public final class Tokenizer {
     return new String(open(token, principal), StandardCharsets.UTF_8);
   }
 
-  /** Reverses a binary token made by {@link #tokenize(ByteString)}; see {@link #detokenize}. */
+  /** Reverses a binary token; see {@link #detokenize(String, Principal)}. */
   public ByteString detokenize(ByteString token, @Nullable Principal principal) {
+    requireNonNull(token, "token");
     return ByteString.copyFrom(open(token.toStringUtf8(), principal));
   }
 
@@ -170,113 +149,132 @@ public final class Tokenizer {
     return detokenizeRole;
   }
 
+  KeyOperationListener listener() {
+    return listener;
+  }
+
   @Override
   public String toString() {
-    return "Tokenizer{detokenizeRole=" + detokenizeRole + "}";
+    return "Tokenizer{detokenizeRole=" + detokenizeRole + ", keys=" + keys + "}";
+  }
+
+  private byte[] mac(byte[] value) {
+    byte[] data = new byte[KEYED_HASH_LABEL.length + value.length];
+    System.arraycopy(KEYED_HASH_LABEL, 0, data, 0, KEYED_HASH_LABEL.length);
+    System.arraycopy(value, 0, data, KEYED_HASH_LABEL.length, value.length);
+    try {
+      byte[] tag = keys.mac.computeMac(data);
+      listener.onKeyOperation(KeyOperationListener.Operation.KEYED_HASH, true);
+      return tag;
+    } catch (GeneralSecurityException e) {
+      listener.onKeyOperation(KeyOperationListener.Operation.KEYED_HASH, false);
+      throw new IllegalStateException("the MAC keyset cannot compute a tag", e);
+    }
+  }
+
+  private byte[] seal(byte[] plaintext) {
+    try {
+      byte[] ct = keys.aead.encrypt(plaintext, TOKEN_AD);
+      listener.onKeyOperation(KeyOperationListener.Operation.TOKENIZE, true);
+      return ct;
+    } catch (GeneralSecurityException e) {
+      listener.onKeyOperation(KeyOperationListener.Operation.TOKENIZE, false);
+      throw new IllegalStateException("the AEAD keyset cannot encrypt", e);
+    }
+  }
+
+  private byte[] sealDeterministic(byte[] plaintext) {
+    try {
+      byte[] ct = keys.deterministicAead.encryptDeterministically(plaintext, DETERMINISTIC_AD);
+      listener.onKeyOperation(KeyOperationListener.Operation.DETERMINISTIC_TOKENIZE, true);
+      return ct;
+    } catch (GeneralSecurityException e) {
+      listener.onKeyOperation(KeyOperationListener.Operation.DETERMINISTIC_TOKENIZE, false);
+      throw new IllegalStateException("the deterministic AEAD keyset cannot encrypt", e);
+    }
   }
 
   private byte[] open(String token, @Nullable Principal principal) {
     requireNonNull(token, "token");
-    if (principal == null || !principal.hasRole(detokenizeRole)) {
-      throw new SecurityException("the caller may not detokenize");
-    }
-    if (!token.startsWith(TOKEN_PREFIX)) {
-      throw new IllegalArgumentException("not a token");
-    }
-    int dot = token.indexOf('.', TOKEN_PREFIX.length());
-    if (dot < 0) {
-      throw new IllegalArgumentException("not a token");
-    }
-    String keyId = token.substring(TOKEN_PREFIX.length(), dot);
-    if (!KEY_ID.matcher(keyId).matches()) {
-      throw new IllegalArgumentException("not a token");
-    }
-    byte[] sealed;
+    boolean ok = false;
     try {
-      sealed = B64D.decode(token.substring(dot + 1));
+      if (principal == null || !principal.hasRole(detokenizeRole)) {
+        throw new SecurityException("the caller may not detokenize");
+      }
+      byte[] plain;
+      if (token.startsWith(TOKEN_PREFIX)) {
+        plain = keys.aead.decrypt(decode(token, TOKEN_PREFIX.length()), TOKEN_AD);
+      } else if (token.startsWith(DETERMINISTIC_PREFIX)) {
+        plain =
+            keys.deterministicAead.decryptDeterministically(
+                decode(token, DETERMINISTIC_PREFIX.length()), DETERMINISTIC_AD);
+      } else if (token.startsWith(LEGACY_PREFIX)) {
+        plain = openLegacy(token);
+      } else {
+        throw new IllegalArgumentException("not a token");
+      }
+      ok = true;
+      return plain;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("the token is not valid");
+    } finally {
+      listener.onKeyOperation(KeyOperationListener.Operation.DETOKENIZE, ok);
+    }
+  }
+
+  private static byte[] decode(String token, int from) {
+    try {
+      return B64D.decode(token.substring(from));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a token");
     }
-    if (sealed.length < NONCE_BYTES + TAG_BITS / 8) {
+  }
+
+  // ---- Reading the tk1 tokens of earlier versions (hand-built AES-GCM; never written any more).
+
+  private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,32}");
+  private static final byte[] LEGACY_LABEL = "hipaa-grpc/token/v1".getBytes(StandardCharsets.UTF_8);
+  private static final int LEGACY_NONCE_BYTES = 12;
+  private static final int LEGACY_TAG_BITS = 128;
+
+  /** tk1.{keyId}.{nonce | AES-GCM(HMAC-SHA256(key, label), value, AD = "tk1.{keyId}.")}. */
+  private byte[] openLegacy(String token) throws GeneralSecurityException {
+    TokenKeyProvider legacy = legacyKeys;
+    int dot = token.indexOf('.', LEGACY_PREFIX.length());
+    if (dot < 0 || !KEY_ID.matcher(token.substring(LEGACY_PREFIX.length(), dot)).matches()) {
       throw new IllegalArgumentException("not a token");
     }
-    SecretKey key = keys.key(keyId);
+    byte[] sealed = decode(token, dot + 1);
+    if (sealed.length < LEGACY_NONCE_BYTES + LEGACY_TAG_BITS / 8) {
+      throw new IllegalArgumentException("not a token");
+    }
+    SecretKey key =
+        legacy == null ? null : legacy.key(token.substring(LEGACY_PREFIX.length(), dot));
     if (key == null) {
       throw new IllegalArgumentException("the token's key is not available");
     }
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(
-          Cipher.DECRYPT_MODE,
-          derive(key, TOKEN_LABEL, "AES"),
-          new GCMParameterSpec(TAG_BITS, sealed, 0, NONCE_BYTES));
-      cipher.updateAAD(token.substring(0, dot + 1).getBytes(StandardCharsets.US_ASCII));
-      return cipher.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("the token is not valid");
-    }
-  }
-
-  private byte[] seal(String keyId, String prefix, byte[] plaintext) {
-    byte[] nonce = new byte[NONCE_BYTES];
-    random.nextBytes(nonce);
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(
-          Cipher.ENCRYPT_MODE,
-          subkey(keyId, TOKEN_LABEL, "AES"),
-          new GCMParameterSpec(TAG_BITS, nonce));
-      cipher.updateAAD(prefix.getBytes(StandardCharsets.US_ASCII));
-      byte[] ct = cipher.doFinal(plaintext);
-      return ByteBuffer.allocate(NONCE_BYTES + ct.length).put(nonce).put(ct).array();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM is not available", e);
-    }
-  }
-
-  private String currentKeyId() {
-    String keyId = keys.currentKeyId();
-    checkKeyIdState(keyId);
-    return keyId;
-  }
-
-  private SecretKeySpec subkey(String keyId, byte[] label, String algorithm) {
-    SecretKey key = keys.key(keyId);
-    if (key == null) {
-      throw new IllegalStateException("the key provider has no key for its current key id");
-    }
-    return derive(key, label, algorithm);
-  }
-
-  private static SecretKeySpec derive(SecretKey key, byte[] label, String algorithm) {
     byte[] encoded = checkKey(key);
+    byte[] sub;
     try {
-      byte[] sub = mac(new SecretKeySpec(encoded, "HmacSHA256"), label);
-      return new SecretKeySpec(sub, algorithm);
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(encoded, "HmacSHA256"));
+      sub = mac.doFinal(LEGACY_LABEL);
     } finally {
       Arrays.fill(encoded, (byte) 0);
     }
-  }
-
-  private static byte[] mac(SecretKeySpec key, byte[] data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return mac.doFinal(data);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
+    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    cipher.init(
+        Cipher.DECRYPT_MODE,
+        new SecretKeySpec(sub, "AES"),
+        new GCMParameterSpec(LEGACY_TAG_BITS, sealed, 0, LEGACY_NONCE_BYTES));
+    Arrays.fill(sub, (byte) 0);
+    cipher.updateAAD(token.substring(0, dot + 1).getBytes(StandardCharsets.US_ASCII));
+    return cipher.doFinal(sealed, LEGACY_NONCE_BYTES, sealed.length - LEGACY_NONCE_BYTES);
   }
 
   static void checkKeyId(@Nullable String keyId) {
     if (keyId == null || !KEY_ID.matcher(keyId).matches()) {
       throw new IllegalArgumentException("key id must be 1 to 32 characters of [A-Za-z0-9_-]");
-    }
-  }
-
-  private static void checkKeyIdState(@Nullable String keyId) {
-    if (keyId == null || !KEY_ID.matcher(keyId).matches()) {
-      throw new IllegalStateException("the key provider's current key id is malformed");
     }
   }
 
@@ -290,10 +288,12 @@ public final class Tokenizer {
 
   /** Builds a {@link Tokenizer}. Not thread-safe. */
   public static final class Builder {
-    private final TokenKeyProvider keys;
+    private final TokenKeysets keys;
+    private @Nullable TokenKeyProvider legacyKeys;
     private String detokenizeRole = DEFAULT_DETOKENIZE_ROLE;
+    private KeyOperationListener listener = KeyOperationListener.noop();
 
-    private Builder(TokenKeyProvider keys) {
+    private Builder(TokenKeysets keys) {
       this.keys = keys;
     }
 
@@ -304,24 +304,24 @@ public final class Tokenizer {
     }
 
     /**
-     * Returns the tokenizer.
-     *
-     * @throws IllegalStateException if the provider's current key is missing or not 256 bits
+     * Lets {@link #detokenize} reverse the {@code tk1} tokens of earlier versions, made under these
+     * raw 256-bit keys. They are read only: every new token is a Tink token. Default: none ({@code
+     * tk1} tokens are refused as "the token's key is not available").
      */
+    public Builder legacyKeys(TokenKeyProvider legacyKeys) {
+      this.legacyKeys = requireNonNull(legacyKeys, "legacyKeys");
+      return this;
+    }
+
+    /** Sets who is told about every key operation. Default: {@link KeyOperationListener#noop()}. */
+    public Builder keyOperationListener(KeyOperationListener listener) {
+      this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Returns the tokenizer. */
     public Tokenizer build() {
-      String current = keys.currentKeyId();
-      checkKeyIdState(current);
-      SecretKey key = keys.key(current);
-      if (key == null) {
-        throw new IllegalStateException(
-            "the key provider has no key for its current key id; give it a 256-bit key");
-      }
-      try {
-        Arrays.fill(checkKey(key), (byte) 0);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalStateException("the current token key must be a 256-bit key", e);
-      }
-      return new Tokenizer(keys, detokenizeRole);
+      return new Tokenizer(this);
     }
   }
 }

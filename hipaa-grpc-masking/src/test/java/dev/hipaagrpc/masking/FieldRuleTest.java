@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class FieldRuleTest {
 
   private static FieldRule rule(FieldRule.Kind kind) {
-    return new FieldRule(kind, "[X]", 4, Set.of(), false, null);
+    return new FieldRule(kind, "[X]", 4, Set.of(), false, false, null);
   }
 
   private static Object mask(FieldRule.Kind kind, Object value) {

@@ -13,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import javax.crypto.spec.SecretKeySpec;
 
 /** Shared test data. */
@@ -53,11 +52,15 @@ final class Fixtures {
         .setAgeText("95")
         .setCustomMarker("visible?")
         .setKeep2("abcdef")
+        .setResearchId("MRN0012345")
         .build();
   }
 
+  /** One set of keysets for the whole test run (generating keys costs time). */
+  static final TokenKeysets KEYSETS = TokenKeysets.generate();
+
   static Tokenizer tokenizer() {
-    return Tokenizer.create(TokenKeyProvider.of("k1", Map.of("k1", key(1), "k0", key(0))));
+    return Tokenizer.create(KEYSETS);
   }
 
   static SecretKeySpec key(int fill) {
@@ -71,6 +74,35 @@ final class Fixtures {
             "user-1", Principal.Kind.USER, Principal.AuthMethod.BEARER_TOKEN, "fp-1")
         .addRoles(List.of(roles))
         .build();
+  }
+
+  static Principal patientPrincipal(String patientId, String... roles) {
+    return Principal.newBuilder(
+            "patient-user", Principal.Kind.USER, Principal.AuthMethod.BEARER_TOKEN, "fp-2")
+        .addRoles(List.of(roles))
+        .patient(patientId)
+        .build();
+  }
+
+  /** Everything of a failed call a client can see: the description and every trailer. */
+  static String clientVisible(io.grpc.StatusRuntimeException e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getStatus().getDescription()));
+    io.grpc.Metadata trailers = e.getTrailers();
+    if (trailers != null) {
+      for (String key : trailers.keys()) {
+        if (key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
+          for (byte[] v :
+              trailers.getAll(
+                  io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER))) {
+            sb.append(new String(v, StandardCharsets.ISO_8859_1));
+          }
+        } else {
+          sb.append(
+              trailers.get(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER)));
+        }
+      }
+    }
+    return sb.toString();
   }
 
   /** Captures System.err, where slf4j-simple writes (it looks the stream up on every write). */

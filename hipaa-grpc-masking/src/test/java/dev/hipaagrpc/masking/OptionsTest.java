@@ -23,6 +23,7 @@ import dev.hipaagrpc.masking.proto.SensitivityProto;
 import dev.hipaagrpc.masking.testproto.MisconfiguredServiceGrpc;
 import dev.hipaagrpc.masking.testproto.PatientServiceGrpc;
 import dev.hipaagrpc.masking.testproto.UnreviewedServiceGrpc;
+import dev.hipaagrpc.masking.testproto.VitalsServiceGrpc;
 import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -367,14 +368,28 @@ class OptionsTest {
   }
 
   @Test
-  void unclassifiedFields_reportsUnmarkedStringsAndBytes() {
+  void unclassifiedFields_reportsEveryUnmarkedFieldThatCanCarryPhi() {
     Redactor redactor = Redactor.newBuilder().tokenizer(Fixtures.tokenizer()).build();
 
     assertThat(redactor.unclassifiedFields(UnreviewedServiceGrpc.getServiceDescriptor()))
         .containsExactly(
             "hipaagrpc.masking.test.Unreviewed.free_text",
             "hipaagrpc.masking.test.Unreviewed.blob",
-            "hipaagrpc.masking.test.Plain.code");
+            "hipaagrpc.masking.test.Unreviewed.number",
+            "hipaagrpc.masking.test.Unreviewed.lab_value",
+            "hipaagrpc.masking.test.Unreviewed.severity",
+            "hipaagrpc.masking.test.Unreviewed.taken_at",
+            "hipaagrpc.masking.test.UnreviewedPart.positive",
+            "hipaagrpc.masking.test.Unreviewed.flags",
+            "hipaagrpc.masking.test.Unreviewed.results",
+            "hipaagrpc.masking.test.Plain.code",
+            "hipaagrpc.masking.test.Plain.count");
+    // A message default classifies scalars (a double, an enum) but not a Timestamp field.
+    assertThat(redactor.unclassifiedFields(VitalsServiceGrpc.getServiceDescriptor()))
+        .containsExactly(
+            "hipaagrpc.masking.test.DefaultedVitals.measured_at",
+            "hipaagrpc.masking.test.Plain.code",
+            "hipaagrpc.masking.test.Plain.count");
     assertThat(redactor.unclassifiedFields(PatientServiceGrpc.getServiceDescriptor())).isEmpty();
     assertThatThrownBy(
             () -> redactor.requireClassified(UnreviewedServiceGrpc.getServiceDescriptor()))

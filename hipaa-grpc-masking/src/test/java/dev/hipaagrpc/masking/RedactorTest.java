@@ -50,8 +50,9 @@ class RedactorTest {
     assertThat(masked.getContactByKindMap().get("home").getPhone()).isEqualTo("[REDACTED]");
     assertThat(masked.getMemberId()).isEqualTo("****7766");
     assertThat(masked.getPhoto()).isEqualTo(ByteString.EMPTY);
-    assertThat(masked.getMrn()).startsWith("tk1.k1.").doesNotContain("MRN0012345");
-    assertThat(masked.getEmailHash()).startsWith("kh1.k1.");
+    assertThat(masked.getMrn()).startsWith("tk2.").doesNotContain("MRN0012345");
+    assertThat(masked.getEmailHash()).startsWith("kh2.");
+    assertThat(masked.getResearchId()).startsWith("td1.").doesNotContain("MRN0012345");
     assertThat(masked.getAliasesList()).containsExactly("[REDACTED]", "[REDACTED]");
     assertThat(masked.getNote()).as("debug_redact is for printing only").isEqualTo("debug only");
     assertThat(masked.getWeightKg()).isZero();
@@ -71,6 +72,10 @@ class RedactorTest {
     assertThat(a.getEmailHash()).isEqualTo(b.getEmailHash());
     assertThat(a.getMrn()).isNotEqualTo(b.getMrn());
     assertThat(Fixtures.tokenizer().detokenize(a.getMrn(), Fixtures.principal("detokenize")))
+        .isEqualTo("MRN0012345");
+    // Deterministic tokens join across responses and still reverse.
+    assertThat(a.getResearchId()).isEqualTo(b.getResearchId());
+    assertThat(Fixtures.tokenizer().detokenize(a.getResearchId(), Fixtures.principal("detokenize")))
         .isEqualTo("MRN0012345");
   }
 

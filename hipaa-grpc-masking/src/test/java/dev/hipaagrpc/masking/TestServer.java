@@ -25,6 +25,8 @@ final class TestServer implements AutoCloseable {
 
   static final Metadata.Key<String> ROLES =
       Metadata.Key.of("x-test-roles", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> PATIENT =
+      Metadata.Key.of("x-test-patient", Metadata.ASCII_STRING_MARSHALLER);
 
   final Server server;
   final ManagedChannel channel;
@@ -66,7 +68,11 @@ final class TestServer implements AutoCloseable {
       if (roles == null) {
         return next.startCall(call, headers);
       }
-      Principal p = Fixtures.principal(roles.split(","));
+      String patient = headers.get(PATIENT);
+      Principal p =
+          patient == null
+              ? Fixtures.principal(roles.split(","))
+              : Fixtures.patientPrincipal(patient, roles.split(","));
       Context ctx = CallFacts.inContext(Context.current());
       CallFacts.of(ctx).principal(p);
       return Contexts.interceptCall(ctx, call, headers, next);
@@ -76,6 +82,13 @@ final class TestServer implements AutoCloseable {
   static Metadata roles(String roles) {
     Metadata m = new Metadata();
     m.put(ROLES, roles);
+    return m;
+  }
+
+  /** A patient-facing caller: roles plus the SMART patient context. */
+  static Metadata patient(String patientId, String roles) {
+    Metadata m = roles(roles);
+    m.put(PATIENT, patientId);
     return m;
   }
 
