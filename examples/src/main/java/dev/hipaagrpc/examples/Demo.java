@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import dev.hipaagrpc.audit.AccessReport;
 import dev.hipaagrpc.audit.AuditKeys;
+import dev.hipaagrpc.audit.AuditReceipts;
 import dev.hipaagrpc.audit.AuditVerifier;
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.auth.authn.AccessTokenSource;
@@ -45,7 +46,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The one-command demo: starts the patient-records server with every safeguard, calls it as eight
  * kinds of caller, prints who asked for what and what they saw or why they were refused, then
- * verifies the audit log it just wrote and prints the accounting of disclosures for one patient.
+ * verifies the audit log it just wrote, prints the access report for one patient and a receipt for
+ * one of those accesses.
  *
  * <p>Run it with {@code mvn -B -ntp -q install -DskipTests && mvn -B -ntp -q -pl examples
  * exec:java}. Everything it uses is generated under {@code examples/target/hipaa-grpc-demo}.
@@ -503,7 +505,7 @@ public final class Demo {
 
   private static int accessReport(DemoEnvironment env, PrintStream out) throws IOException {
     out.println();
-    out.println("== accounting of disclosures: every access to " + MARIA + " (HMAC lookup) ==");
+    out.println("== access report: every access to " + MARIA + " (HMAC lookup) ==");
     List<AuditEvent> events =
         AccessReport.create(AuditKeys.readSecretKey(env.identifierKey))
             .accessesTo(
@@ -522,6 +524,31 @@ public final class Demo {
               e.getAuthorization().getRuleId()));
     }
     out.println(events.size() + " access(es) recorded " + time.format(Instant.now()));
-    return events.isEmpty() ? 1 : 0;
+    return events.isEmpty() ? 1 : receipt(env, out, events.get(0));
+  }
+
+  /** A receipt for one access: what the patient could be given, checked with the public key. */
+  private static int receipt(DemoEnvironment env, PrintStream out, AuditEvent access)
+      throws IOException {
+    out.println();
+    out.println("== receipt for the first access (c2sp.org/tlog-proof, checked offline) ==");
+    String receipt = AuditReceipts.forEvent(env.auditDir, access.getEventId());
+    out.print(receipt);
+    try {
+      AuditReceipts.Verified v =
+          AuditReceipts.verify(receipt, AuditKeys.readPublicKey(env.checkpointPublicKey));
+      out.println(
+          "receipt VERIFIED: record seq "
+              + v.seq()
+              + " is in the log "
+              + v.origin()
+              + " (signed checkpoint of tree size "
+              + v.treeSize()
+              + ")");
+      return 0;
+    } catch (IllegalArgumentException e) {
+      out.println("receipt FAILED: " + e.getMessage());
+      return 1;
+    }
   }
 }

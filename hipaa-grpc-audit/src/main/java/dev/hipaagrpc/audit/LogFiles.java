@@ -30,6 +30,16 @@ final class LogFiles {
     return files;
   }
 
+  /** The files in {@code dir} whose whole name matches {@code regex}, sorted by name. */
+  static List<Path> listNames(Path dir, String regex) throws IOException {
+    Pattern p = Pattern.compile(regex);
+    List<Path> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      s.filter(f -> p.matcher(f.getFileName().toString()).matches()).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
   /** The file whose first record has sequence number {@code seq}. */
   static Path fileFor(Path dir, long seq) {
     return dir.resolve(String.format("audit-%020d.jsonl", seq));
