@@ -51,6 +51,19 @@ final class LogFiles {
     return name.matches() ? Long.parseLong(name.group(1)) : -1;
   }
 
+  /** Renames {@code tmp} over {@code target}, atomically where the file system can. */
+  static void replace(Path tmp, Path target) throws IOException {
+    try {
+      Files.move(
+          tmp,
+          target,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
   /** Makes a rename or a new file in {@code d} durable, where the platform supports it. */
   static void syncDirectory(@Nullable Path d) {
     if (d == null) {

@@ -4,10 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.KeyPair;
 import java.util.Arrays;
 import java.util.List;
@@ -84,11 +82,7 @@ final class LogTree {
     Path file = dir.resolve(NOTE_FILE);
     Path tmp = dir.resolve(NOTE_FILE + ".tmp");
     Files.writeString(tmp, note, UTF_8);
-    try {
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-    }
+    LogFiles.replace(tmp, file);
     return note;
   }
 

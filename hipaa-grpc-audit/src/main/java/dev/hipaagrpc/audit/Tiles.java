@@ -1,10 +1,8 @@
 package dev.hipaagrpc.audit;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
@@ -51,11 +49,7 @@ final class Tiles {
     try (var out = Files.newOutputStream(tmp)) {
       out.write(hashes, off, width * HASH);
     }
-    try {
-      Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING);
-    }
+    LogFiles.replace(tmp, p);
   }
 
   /**

@@ -10,10 +10,8 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -251,11 +249,7 @@ public final class WitnessClient implements Closeable {
     }
     Path tmp = d.resolve(size + ".tmp");
     Files.writeString(tmp, note.text() + "\n" + String.join("", lines), UTF_8);
-    try {
-      Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-    }
+    LogFiles.replace(tmp, f);
   }
 
   /**
