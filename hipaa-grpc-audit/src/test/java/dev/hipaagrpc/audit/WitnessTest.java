@@ -161,6 +161,52 @@ class WitnessTest {
   }
 
   @Test
+  void verifierCli_witnessPolicyAndFetchedNotes_exitCodes() throws Exception {
+    session(40);
+    Path pub = tmp.resolve("log.pub");
+    AuditKeys.writePublicKey(pub, signing.getPublic());
+    Path policyFile = tmp.resolve("witnesses.policy");
+    StringBuilder text = new StringBuilder("quorum 2\n");
+    for (WitnessPolicy.Witness w : policy.witnesses()) {
+      text.append("witness ").append(WitnessPolicy.vkey(w.name(), w.key())).append('\n');
+    }
+    Files.writeString(policyFile, text.toString(), UTF_8);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--dir",
+                dir.toString(),
+                "--public-key",
+                pub.toString(),
+                "--witness-policy",
+                policyFile.toString(),
+                "--origin",
+                ORIGIN));
+    for (int i = 0; i < 2; i++) {
+      Path n = tmp.resolve("witnessed-" + i);
+      Files.writeString(n, WitnessClient.fetchLatest(servers.get(i).url(), ORIGIN), UTF_8);
+      args.add("--checkpoint-note");
+      args.add(n.toString());
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int rc =
+        AuditVerifierCli.run(
+            args.toArray(new String[0]), new java.io.PrintStream(out, true, UTF_8), System.err);
+    assertThat(rc).as(out.toString(UTF_8)).isZero();
+    // Cut the tail together with what the host holds about it: the witnesses' notes tell.
+    Path last = LogFiles.list(dir).get(LogFiles.list(dir).size() - 1);
+    List<String> l = Files.readAllLines(last, UTF_8);
+    Files.writeString(last, String.join("\n", l.subList(0, l.size() - 3)) + "\n", UTF_8);
+    Files.delete(dir.resolve("checkpoint"));
+    out.reset();
+    rc =
+        AuditVerifierCli.run(
+            args.toArray(new String[0]), new java.io.PrintStream(out, true, UTF_8), System.err);
+    assertThat(rc).isEqualTo(1);
+    assertThat(out.toString(UTF_8)).contains("TRUNCATED");
+  }
+
+  @Test
   void twoOfThree_rollbackToEarlierCopy_detected() throws Exception {
     session(40);
     Path snapshot = tmp.resolve("snapshot");
