@@ -7,6 +7,9 @@ import dev.hipaagrpc.audit.AccessReport;
 import dev.hipaagrpc.audit.AuditKeys;
 import dev.hipaagrpc.audit.AuditReceipts;
 import dev.hipaagrpc.audit.AuditVerifier;
+import dev.hipaagrpc.audit.WitnessClient;
+import dev.hipaagrpc.audit.WitnessPolicy;
+import dev.hipaagrpc.audit.WitnessServer;
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.auth.authn.AccessTokenSource;
 import dev.hipaagrpc.auth.authn.BearerCallCredentials;
@@ -32,7 +35,9 @@ import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -126,6 +131,7 @@ public final class Demo {
               + " fsync batches");
     }
     failures += verifyAudit(env, out);
+    failures += witness(env, out);
     failures += accessReport(env, out);
     return failures;
   }
@@ -492,6 +498,56 @@ public final class Demo {
             + (result.closed() ? "closed" : "open")
             + (result.failure() != null ? "; first bad record: " + result.failure() : ""));
     return result.ok() ? 0 : 1;
+  }
+
+  /**
+   * A witness on loopback, as a hospital would run one in another trust zone: it cosigns the log's
+   * latest checkpoint only if consistent with what it cosigned before; the verifier then requires
+   * its cosignature (a 1-of-1 policy) and the log to reach the size it vouched for.
+   */
+  private static int witness(DemoEnvironment env, PrintStream out) throws Exception {
+    out.println();
+    out.println(
+        "== local witness (c2sp.org/tlog-witness on loopback) and a 1-of-1 witness policy ==");
+    PublicKey logKey = AuditKeys.readPublicKey(env.checkpointPublicKey);
+    String note = Files.readString(env.auditDir.resolve("checkpoint"), StandardCharsets.UTF_8);
+    String origin = note.substring(0, note.indexOf('\n'));
+    try (WitnessServer w =
+        WitnessServer.newBuilder(
+                "witness.demo.example",
+                AuditKeys.newSigningKeyPair(),
+                env.auditDir.resolveSibling("witness"))
+            .trustLog(origin, logKey)
+            .build()) {
+      WitnessPolicy policy =
+          WitnessPolicy.parse("quorum 1\nwitness " + w.vkey() + " " + w.url() + "\n");
+      try (WitnessClient client =
+          WitnessClient.newBuilder(env.auditDir).witnesses(policy).build()) {
+        client.submit(note);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (client.cosignaturesReceived() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+      }
+      String witnessed = WitnessClient.fetchLatest(w.url(), origin);
+      AuditVerifier.Result r =
+          AuditVerifier.newBuilder(logKey)
+              .chainKey(AuditKeys.readSecretKey(env.genesisKey))
+              .witnessPolicy(policy)
+              .checkpointNote(witnessed)
+              .requireClosed(true)
+              .build()
+              .verify(env.auditDir);
+      out.println(
+          (r.ok() ? "WITNESSED: " : "WITNESS CHECK FAILED: ")
+              + origin
+              + " at tree size "
+              + witnessed.split("\n", -1)[1]
+              + ", cosigned by "
+              + policy
+              + (r.failure() != null ? "; " + r.failure() : ""));
+      return r.ok() ? 0 : 1;
+    }
   }
 
   private static String subject(AuditEvent e) {

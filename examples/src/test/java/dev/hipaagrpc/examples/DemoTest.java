@@ -27,6 +27,7 @@ class DemoTest {
     assertThat(printed)
         .contains("VERIFIED:")
         .contains("receipt VERIFIED: record seq")
+        .contains("WITNESSED: ")
         .contains("log closed")
         .contains("RESOURCE_EXHAUSTED")
         .contains("physician BREAK-GLASS (PATIENT_EMERGENCY)")
