@@ -5,7 +5,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import dev.hipaagrpc.audit.AccessReport;
 import dev.hipaagrpc.audit.AuditKeys;
+import dev.hipaagrpc.audit.AuditReceipts;
 import dev.hipaagrpc.audit.AuditVerifier;
+import dev.hipaagrpc.audit.WitnessClient;
+import dev.hipaagrpc.audit.WitnessPolicy;
+import dev.hipaagrpc.audit.WitnessServer;
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.auth.authn.AccessTokenSource;
 import dev.hipaagrpc.auth.authn.BearerCallCredentials;
@@ -31,7 +35,9 @@ import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -45,7 +51,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The one-command demo: starts the patient-records server with every safeguard, calls it as eight
  * kinds of caller, prints who asked for what and what they saw or why they were refused, then
- * verifies the audit log it just wrote and prints the accounting of disclosures for one patient.
+ * verifies the audit log it just wrote, prints the access report for one patient and a receipt for
+ * one of those accesses.
  *
  * <p>Run it with {@code mvn -B -ntp -q install -DskipTests && mvn -B -ntp -q -pl examples
  * exec:java}. Everything it uses is generated under {@code examples/target/hipaa-grpc-demo}.
@@ -124,6 +131,7 @@ public final class Demo {
               + " fsync batches");
     }
     failures += verifyAudit(env, out);
+    failures += witness(env, out);
     failures += accessReport(env, out);
     return failures;
   }
@@ -492,6 +500,56 @@ public final class Demo {
     return result.ok() ? 0 : 1;
   }
 
+  /**
+   * A witness on loopback, as a hospital would run one in another trust zone: it cosigns the log's
+   * latest checkpoint only if consistent with what it cosigned before; the verifier then requires
+   * its cosignature (a 1-of-1 policy) and the log to reach the size it vouched for.
+   */
+  private static int witness(DemoEnvironment env, PrintStream out) throws Exception {
+    out.println();
+    out.println(
+        "== local witness (c2sp.org/tlog-witness on loopback) and a 1-of-1 witness policy ==");
+    PublicKey logKey = AuditKeys.readPublicKey(env.checkpointPublicKey);
+    String note = Files.readString(env.auditDir.resolve("checkpoint"), StandardCharsets.UTF_8);
+    String origin = note.substring(0, note.indexOf('\n'));
+    try (WitnessServer w =
+        WitnessServer.newBuilder(
+                "witness.demo.example",
+                AuditKeys.newSigningKeyPair(),
+                env.auditDir.resolveSibling("witness"))
+            .trustLog(origin, logKey)
+            .build()) {
+      WitnessPolicy policy =
+          WitnessPolicy.parse("quorum 1\nwitness " + w.vkey() + " " + w.url() + "\n");
+      try (WitnessClient client =
+          WitnessClient.newBuilder(env.auditDir).witnesses(policy).build()) {
+        client.submit(note);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (client.cosignaturesReceived() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+      }
+      String witnessed = WitnessClient.fetchLatest(w.url(), origin);
+      AuditVerifier.Result r =
+          AuditVerifier.newBuilder(logKey)
+              .chainKey(AuditKeys.readSecretKey(env.genesisKey))
+              .witnessPolicy(policy)
+              .checkpointNote(witnessed)
+              .requireClosed(true)
+              .build()
+              .verify(env.auditDir);
+      out.println(
+          (r.ok() ? "WITNESSED: " : "WITNESS CHECK FAILED: ")
+              + origin
+              + " at tree size "
+              + witnessed.split("\n", -1)[1]
+              + ", cosigned by "
+              + policy
+              + (r.failure() != null ? "; " + r.failure() : ""));
+      return r.ok() ? 0 : 1;
+    }
+  }
+
   private static String subject(AuditEvent e) {
     String subject = e.getActor().getSubject();
     if (subject.isEmpty()) {
@@ -503,7 +561,7 @@ public final class Demo {
 
   private static int accessReport(DemoEnvironment env, PrintStream out) throws IOException {
     out.println();
-    out.println("== accounting of disclosures: every access to " + MARIA + " (HMAC lookup) ==");
+    out.println("== access report: every access to " + MARIA + " (HMAC lookup) ==");
     List<AuditEvent> events =
         AccessReport.create(AuditKeys.readSecretKey(env.identifierKey))
             .accessesTo(
@@ -522,6 +580,31 @@ public final class Demo {
               e.getAuthorization().getRuleId()));
     }
     out.println(events.size() + " access(es) recorded " + time.format(Instant.now()));
-    return events.isEmpty() ? 1 : 0;
+    return events.isEmpty() ? 1 : receipt(env, out, events.get(0));
+  }
+
+  /** A receipt for one access: what the patient could be given, checked with the public key. */
+  private static int receipt(DemoEnvironment env, PrintStream out, AuditEvent access)
+      throws IOException {
+    out.println();
+    out.println("== receipt for the first access (c2sp.org/tlog-proof, checked offline) ==");
+    String receipt = AuditReceipts.forEvent(env.auditDir, access.getEventId());
+    out.print(receipt);
+    try {
+      AuditReceipts.Verified v =
+          AuditReceipts.verify(receipt, AuditKeys.readPublicKey(env.checkpointPublicKey));
+      out.println(
+          "receipt VERIFIED: record seq "
+              + v.seq()
+              + " is in the log "
+              + v.origin()
+              + " (signed checkpoint of tree size "
+              + v.treeSize()
+              + ")");
+      return 0;
+    } catch (IllegalArgumentException e) {
+      out.println("receipt FAILED: " + e.getMessage());
+      return 1;
+    }
   }
 }

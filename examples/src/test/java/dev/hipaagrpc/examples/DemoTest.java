@@ -26,6 +26,8 @@ class DemoTest {
     assertThat(failures).as(printed).isZero();
     assertThat(printed)
         .contains("VERIFIED:")
+        .contains("receipt VERIFIED: record seq")
+        .contains("WITNESSED: ")
         .contains("log closed")
         .contains("RESOURCE_EXHAUSTED")
         .contains("physician BREAK-GLASS (PATIENT_EMERGENCY)")

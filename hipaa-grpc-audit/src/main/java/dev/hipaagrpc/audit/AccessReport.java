@@ -22,7 +22,9 @@ import java.util.List;
 /**
  * The accounting of accesses to one patient's records: every audited call that touched the patient
  * in a time range, found by the keyed hash of the patient id (so the log itself never holds the
- * id). Verify the log with {@link AuditVerifier} first: the report trusts what it reads.
+ * id). Verify the log with {@link AuditVerifier} first: the report trusts what it reads. This is
+ * the privacy office's access review (uses and disclosures, allowed and refused); the 164.528
+ * accounting of disclosures a patient may request is {@link DisclosureReport}.
  *
  * <p>Command line (the patient id is read from standard input, so it stays out of shell history and
  * process listings):

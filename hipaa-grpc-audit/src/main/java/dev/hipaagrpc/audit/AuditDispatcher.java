@@ -561,12 +561,19 @@ public final class AuditDispatcher implements Closeable {
   private boolean writeWithRetry(List<AuditEvent> events) {
     long backoffMillis = 10;
     long giveUpAt = Long.MAX_VALUE;
+    // Once written, a batch is never written again: only its sync is retried, so a failing sync
+    // cannot record the batch twice.
+    boolean written = false;
     while (true) {
       try {
-        long t0 = System.nanoTime();
-        sink.write(events);
         long t1 = System.nanoTime();
-        metrics.batchWritten(events.size(), t1 - t0);
+        if (!written) {
+          sink.write(events);
+          written = true;
+          long t0 = t1;
+          t1 = System.nanoTime();
+          metrics.batchWritten(events.size(), t1 - t0);
+        }
         if (durable) {
           sink.sync();
           syncs.incrementAndGet();

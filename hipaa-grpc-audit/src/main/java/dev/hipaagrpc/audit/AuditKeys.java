@@ -106,7 +106,17 @@ public final class AuditKeys {
    */
   public static byte[] readSecretKey(Path file) throws IOException {
     String text = Files.readString(requireNonNull(file, "file"), US_ASCII).strip();
-    byte[] key = isPem(text) ? pemContent(text, SECRET_KEY) : Crypto.HEX.parseHex(text);
+    byte[] key;
+    if (isPem(text)) {
+      key = pemContent(text, SECRET_KEY);
+    } else {
+      try {
+        key = Crypto.HEX.parseHex(text);
+      } catch (IllegalArgumentException e) {
+        // HexFormat's message quotes the offending character: a secret's. No cause either.
+        throw new IllegalArgumentException("not a PEM SECRET KEY file nor legacy hex");
+      }
+    }
     return Crypto.requireKey(key, "key");
   }
 

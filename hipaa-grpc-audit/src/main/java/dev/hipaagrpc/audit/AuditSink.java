@@ -24,7 +24,8 @@ public interface AuditSink extends Closeable {
 
   /**
    * Makes everything written so far durable (fsync). Called once per batch when the dispatcher is
-   * durable-before-response, so concurrent calls share one sync. Default: nothing.
+   * durable-before-response, so concurrent calls share one sync. When it throws, the dispatcher
+   * retries the sync, never the write of a batch that {@link #write} accepted. Default: nothing.
    *
    * @throws IOException when the data could not be made durable
    */

@@ -8,9 +8,15 @@ import com.google.protobuf.util.JsonFormat;
 import dev.hipaagrpc.audit.proto.AuditRecord;
 import dev.hipaagrpc.audit.proto.Checkpoint;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +83,11 @@ public final class AuditVerifier {
    * @param recordsAfterLastCheckpoint verified records not yet covered by a signed checkpoint
    *     (checked by HMAC only, or not at all without the chain key)
    * @param closed whether the log ends with a CLOSE checkpoint
+   * @param notesVerified C2SP checkpoint notes (the directory's {@code checkpoint} file and those
+   *     given to {@link Builder#checkpointNote}) whose signature verified and whose tree root the
+   *     records reproduce
+   * @param signingKeys the checkpoint signing keys in the order they took over, each with the
+   *     sequence number of the first record from which it signs (the key history)
    * @param failure the first bad record, or null when the log verifies
    */
   public record Result(
@@ -86,12 +97,22 @@ public final class AuditVerifier {
       long lastSeq,
       long recordsAfterLastCheckpoint,
       boolean closed,
+      long notesVerified,
+      List<SigningKey> signingKeys,
       @Nullable Failure failure) {
     /** Whether the log verified. */
     public boolean ok() {
       return failure == null;
     }
   }
+
+  /**
+   * A checkpoint signing key and where it took over. Immutable.
+   *
+   * @param key the Ed25519 public key
+   * @param fromSeq the first sequence number whose checkpoints it signs
+   */
+  public record SigningKey(PublicKey key, long fromSeq) {}
 
   /** Bounds the key derivation for the first record of a pruned log (an hour of hashing). */
   private static final long MAX_FIRST_EPOCH = 1L << 26;
@@ -100,6 +121,11 @@ public final class AuditVerifier {
   private final String keyId;
   private final byte @Nullable [] chainKey;
   private final Map<Long, String> anchors;
+  private final Map<Long, byte[]> anchorLines;
+  private final List<String> notes;
+  private final @Nullable String origin;
+  private final @Nullable WitnessPolicy policy;
+  private final java.util.TreeMap<Long, PublicKey> keysFrom;
   private final boolean requireClosed;
   private final boolean allowPrunedHead;
 
@@ -108,6 +134,11 @@ public final class AuditVerifier {
     this.keyId = Checkpoints.keyId(b.publicKey);
     this.chainKey = b.chainKey;
     this.anchors = Map.copyOf(b.anchors);
+    this.anchorLines = Map.copyOf(b.anchorLines);
+    this.notes = List.copyOf(b.notes);
+    this.origin = b.origin;
+    this.policy = b.policy;
+    this.keysFrom = new java.util.TreeMap<>(b.keysFrom);
     this.requireClosed = b.requireClosed;
     this.allowPrunedHead = b.allowPrunedHead;
   }
@@ -127,16 +158,90 @@ public final class AuditVerifier {
    */
   public Result verify(Path directory) throws IOException {
     List<Path> files = LogFiles.list(directory);
-    Run run = new Run(files.size());
+    Run run = new Run(files.size(), directory.toString(), new Tiles(directory));
+    List<String[]> all = new ArrayList<>();
+    for (int i = 0; i < notes.size(); i++) {
+      all.add(new String[] {"checkpoint note " + (i + 1), notes.get(i)});
+    }
+    Path noteFile = directory.resolve(LogTree.NOTE_FILE);
+    if (Files.isRegularFile(noteFile)) {
+      all.add(new String[] {LogTree.NOTE_FILE, Files.readString(noteFile, UTF_8)});
+    }
+    Path cosigned = directory.resolve(WitnessClient.COSIGNED_DIR);
+    if (Files.isDirectory(cosigned)) {
+      for (Path f : LogFiles.listNames(cosigned, "0|[1-9][0-9]{0,18}")) {
+        all.add(
+            new String[] {
+              WitnessClient.COSIGNED_DIR + "/" + f.getFileName(), Files.readString(f, UTF_8)
+            });
+      }
+    }
+    for (String[] n : all) {
+      if (!run.addNote(n[0], n[1])) {
+        return run.result();
+      }
+    }
+    WitnessPolicy p = policy;
+    if (p != null && !witnessed(p, all)) {
+      run.failure =
+          new Failure(
+              Problem.BAD_SIGNATURE,
+              directory.toString(),
+              0,
+              0,
+              "no checkpoint note is cosigned by a quorum of the witness policy (" + p + ")");
+      return run.result();
+    }
     try (LogLines lines = new LogLines(files)) {
-      run.go(lines);
+      try {
+        run.go(lines);
+      } catch (IOException e) {
+        // Paths and sequence numbers only: never content.
+        throw new IOException(
+            "cannot read audit file "
+                + lines.currentFile()
+                + " after seq "
+                + run.lastSeq
+                + " ("
+                + e.getClass().getSimpleName()
+                + ")",
+            e);
+      }
     }
     return run.result();
+  }
+
+  /** Whether some note carries cosignatures of a quorum of the policy's witnesses. */
+  private static boolean witnessed(WitnessPolicy p, List<String[]> all) {
+    List<SignedNotes.Note> parsed = new ArrayList<>();
+    for (String[] n : all) {
+      SignedNotes.Note note = SignedNotes.parse(n[1]);
+      if (note != null) {
+        parsed.add(note);
+      }
+    }
+    for (SignedNotes.Note n : parsed) {
+      if (p.cosigners(n.text(), parsed) >= p.quorum()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The state of one verification. */
   private final class Run {
     final int files;
+    final String directory;
+    final Tiles tiles;
+    MerkleTree tree = new MerkleTree(null, false);
+    boolean treeUsable = true;
+    // Notes by tree size, each with where it came from.
+    final java.util.TreeMap<Long, List<String[]>> notesBySize = new java.util.TreeMap<>();
+    PublicKey currentKey = publicKey;
+    String currentKeyId = keyId;
+    long keySwitchSeq = 0;
+    final List<SigningKey> keyHistory = new ArrayList<>(List.of(new SigningKey(publicKey, 0)));
+    long notesVerified;
     long verified;
     long checkpoints;
     long lastSeq = -1;
@@ -151,8 +256,82 @@ public final class AuditVerifier {
     byte @Nullable [] key;
     final Map<Long, String> seenAnchors = new HashMap<>();
 
-    Run(int files) {
+    Run(int files, String directory, Tiles tiles) {
       this.files = files;
+      this.directory = directory;
+      this.tiles = tiles;
+    }
+
+    /** Checks a note's form, origin and signature; records a failure and returns false if bad. */
+    boolean addNote(String where, String text) {
+      SignedNotes.Note n = SignedNotes.parse(text);
+      SignedNotes.Checkpoint cp = n == null ? null : SignedNotes.checkpoint(n.text());
+      if (n == null || cp == null) {
+        failure = new Failure(Problem.EDITED, where, 0, 0, "not a C2SP checkpoint note");
+        return false;
+      }
+      if (origin != null && !origin.equals(cp.origin())) {
+        failure =
+            new Failure(
+                Problem.BAD_SIGNATURE,
+                where,
+                1,
+                cp.size() - 1,
+                "the checkpoint note is of another log (origin mismatch)");
+        return false;
+      }
+      // The signature is checked when the records reach the note's size, with the signing key
+      // valid there (the key history follows the log's KEY_ROTATION checkpoints).
+      notesBySize
+          .computeIfAbsent(cp.size(), k -> new ArrayList<>())
+          .add(new String[] {where, Crypto.HEX.formatHex(cp.root()), text});
+      return true;
+    }
+
+    /** Whether the note verifies under its origin with the signing key valid now. */
+    boolean noteSigned(String[] note) {
+      SignedNotes.Note n = SignedNotes.parse(note[2]);
+      SignedNotes.Checkpoint cp = n == null ? null : SignedNotes.checkpoint(n.text());
+      return n != null && cp != null && SignedNotes.verify(n, cp.origin(), currentKey);
+    }
+
+    /** Adds the record to the tree and checks the notes of the size it completes. */
+    boolean treeCheck(LogLines.Entry x, Frame f) throws IOException {
+      if (!treeUsable) {
+        return true;
+      }
+      byte[] leaf = Merkle.leafHash(x.bytes, 0, x.bytes.length);
+      tree.add(leaf, 0, 1);
+      List<String[]> due = notesBySize.get(tree.size());
+      if (due == null) {
+        return true;
+      }
+      String root = Crypto.HEX.formatHex(tree.root());
+      for (String[] note : due) {
+        if (!noteSigned(note)) {
+          fail(
+              Problem.BAD_SIGNATURE,
+              x,
+              f.seq,
+              "the checkpoint note (" + note[0] + ")'s Ed25519 signature does not verify");
+          return false;
+        }
+        if (!root.equals(note[1])) {
+          fail(
+              Problem.EDITED,
+              x,
+              f.seq,
+              "the records up to seq "
+                  + f.seq
+                  + " do not reproduce the Merkle root of the signed checkpoint note ("
+                  + note[0]
+                  + ") of tree size "
+                  + tree.size());
+          return false;
+        }
+        notesVerified++;
+      }
+      return true;
     }
 
     Result result() {
@@ -163,6 +342,8 @@ public final class AuditVerifier {
           lastSeq,
           sinceCheckpoint,
           "CLOSE".equals(lastReason),
+          notesVerified,
+          List.copyOf(keyHistory),
           failure);
     }
 
@@ -179,7 +360,31 @@ public final class AuditVerifier {
       }
       LogLines.Entry last = lastEntry;
       if (last == null) {
-        failure = new Failure(Problem.TRUNCATED, "-", 0, 0, "no audit records found");
+        failure = new Failure(Problem.TRUNCATED, directory, 0, 0, "no audit records found");
+        return;
+      }
+      if (!notesBySize.isEmpty() && notesBySize.lastKey() > lastSeq + 1) {
+        long size = notesBySize.lastKey();
+        String[] beyond = requireNonNull(notesBySize.get(size)).get(0);
+        if (!noteSigned(beyond)) {
+          fail(
+              Problem.BAD_SIGNATURE,
+              last,
+              lastSeq + 1,
+              "the checkpoint note (" + beyond[0] + ")'s Ed25519 signature does not verify");
+          return;
+        }
+        fail(
+            Problem.TRUNCATED,
+            last,
+            lastSeq + 1,
+            "the log ends at seq "
+                + lastSeq
+                + " but a signed checkpoint note ("
+                + requireNonNull(notesBySize.get(size)).get(0)[0]
+                + ") covers "
+                + size
+                + " records: the tail was removed");
         return;
       }
       for (Map.Entry<Long, String> a : anchors.entrySet()) {
@@ -261,6 +466,20 @@ public final class AuditVerifier {
               "the log does not start at its genesis record: earlier records or files are missing");
           return false;
         }
+        if (!genesis) {
+          String unvouched = prunedHeadProblem(f);
+          if (unvouched != null) {
+            fail(Problem.DELETED, x, f.seq, unvouched);
+            return false;
+          }
+          // The tree's left part comes from the tiles; the notes' roots then vouch for them.
+          MerkleTree t = new MerkleTree(tiles, false);
+          if (t.restore(f.seq)) {
+            tree = t;
+          } else {
+            treeUsable = false;
+          }
+        }
       } else {
         if (f.seq <= lastSeq) {
           fail(
@@ -330,6 +549,9 @@ public final class AuditVerifier {
         return false;
       }
       seenAnchors.put(f.seq, hash);
+      if (!treeCheck(x, f)) {
+        return false;
+      }
       verified++;
       lastSeq = f.seq;
       lastHash = hash;
@@ -338,6 +560,46 @@ public final class AuditVerifier {
       lastReason = f.reason;
       lastEntry = x;
       return true;
+    }
+
+    /**
+     * A pruned log starts at a record that an anchored checkpoint vouches for: the anchor is that
+     * record itself, or the checkpoint just before it (the ROTATE seal of the last pruned file), to
+     * which it links and whose epoch it continues. Without that, whoever holds the current chain
+     * key could present a history of their own as the retained part (forward security).
+     */
+    @Nullable String prunedHeadProblem(Frame first) {
+      if (anchorLines.containsKey(first.seq)) {
+        return null; // check() compares the record with the anchor
+      }
+      byte[] a = first.seq > 0 ? anchorLines.get(first.seq - 1) : null;
+      if (a == null) {
+        return "the first retained record (seq "
+            + first.seq
+            + ") is not vouched for by an anchored checkpoint: give the checkpoint that sealed the"
+            + " last pruned file (seq "
+            + (first.seq - 1)
+            + ") as an anchor";
+      }
+      LogLines.Entry anchor = new LogLines.Entry("anchor", 0, a, true, false);
+      Frame af = requireNonNull(anchor.frame);
+      // The anchor's epoch precedes the first record's: derive keys again from there.
+      key = null;
+      String problem = content(anchor);
+      if (problem == null) {
+        problem = signatureProblem(anchor, af);
+      }
+      if (problem != null) {
+        return "the anchored checkpoint at seq " + af.seq + " does not verify: " + problem;
+      }
+      if (!first.prev.equals(Crypto.sha256Hex(a, 0, a.length))) {
+        return "the first retained record does not link to the anchored checkpoint at seq "
+            + af.seq;
+      }
+      if (first.epoch != af.epoch + 1) {
+        return "the first retained record's key epoch does not follow the anchored checkpoint";
+      }
+      return null;
     }
 
     /** Schema and HMAC; returns a description of what is wrong, or null. */
@@ -414,7 +676,11 @@ public final class AuditVerifier {
         return "checkpoint unreadable";
       }
       Checkpoint cp = rec.getCheckpoint();
-      if (!cp.getKeyId().equals(keyId)) {
+      Map.Entry<Long, PublicKey> given = keysFrom.floorEntry(f.seq);
+      if (given != null && given.getKey() > keySwitchSeq) {
+        switchKey(given.getValue(), given.getKey());
+      }
+      if (!cp.getKeyId().equals(currentKeyId)) {
         return "the checkpoint was signed by another key (key id mismatch)";
       }
       byte[] canonical =
@@ -425,11 +691,34 @@ public final class AuditVerifier {
               cp.getReason().name(),
               cp.getTime(),
               cp.getTruncatedBytes(),
-              cp.getKeyId());
-      if (!Checkpoints.verify(publicKey, canonical, cp.getSignature())) {
+              cp.getKeyId(),
+              cp.getNextKey());
+      if (!Checkpoints.verify(currentKey, canonical, cp.getSignature())) {
         return "the checkpoint's Ed25519 signature does not verify";
       }
+      if (cp.getReason() == Checkpoint.Reason.KEY_ROTATION) {
+        PublicKey next;
+        try {
+          next =
+              KeyFactory.getInstance("Ed25519")
+                  .generatePublic(
+                      new X509EncodedKeySpec(Base64.getDecoder().decode(cp.getNextKey())));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+          return "the key rotation names no valid Ed25519 key";
+        }
+        // The hand-over, signed by the outgoing key: the next key signs from the next record.
+        switchKey(next, f.seq + 1);
+      } else if (!cp.getNextKey().isEmpty()) {
+        return "only a KEY_ROTATION checkpoint names a next key";
+      }
       return null;
+    }
+
+    void switchKey(PublicKey k, long fromSeq) {
+      currentKey = k;
+      currentKeyId = Checkpoints.keyId(k);
+      keySwitchSeq = fromSeq;
+      keyHistory.add(new SigningKey(k, fromSeq));
     }
   }
 
@@ -438,6 +727,11 @@ public final class AuditVerifier {
     private final PublicKey publicKey;
     private byte @Nullable [] chainKey;
     private final Map<Long, String> anchors = new HashMap<>();
+    private final Map<Long, byte[]> anchorLines = new HashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private @Nullable String origin;
+    private @Nullable WitnessPolicy policy;
+    private final Map<Long, PublicKey> keysFrom = new HashMap<>();
     private boolean requireClosed;
     private boolean allowPrunedHead;
 
@@ -469,6 +763,53 @@ public final class AuditVerifier {
         throw new IllegalArgumentException("not a checkpoint record line");
       }
       anchors.put(f.seq, Crypto.sha256Hex(b, 0, b.length));
+      anchorLines.put(f.seq, b);
+      return this;
+    }
+
+    /**
+     * Adds a C2SP checkpoint note (as {@link ChainedFileSink.Builder#onCheckpointNote} emitted it,
+     * kept off the host or cosigned by witnesses) to check besides the directory's {@code
+     * checkpoint} file: its Ed25519 signature must verify under its origin with the public key, the
+     * records must reproduce its root at its tree size, and a log shorter than its size fails as
+     * {@code TRUNCATED}.
+     */
+    public Builder checkpointNote(String note) {
+      notes.add(requireNonNull(note, "note"));
+      return this;
+    }
+
+    /**
+     * Enforces a k-of-n witness policy: the log fails ({@code BAD_SIGNATURE}) unless some
+     * checkpoint note (given with {@link #checkpointNote}, or in the directory's {@code cosigned/}
+     * files, cosignatures of notes with the same body counted together) is cosigned by a quorum of
+     * its witnesses. Give the verifier the latest cosigned checkpoints fetched from the witnesses
+     * themselves ({@link WitnessClient#fetchLatest}): a log rolled back or cut below their size
+     * then fails as {@code TRUNCATED}, a forked one as {@code EDITED}. Default: none.
+     */
+    public Builder witnessPolicy(WitnessPolicy policy) {
+      this.policy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Adds to the key history a checkpoint signing key that signs from record {@code fromSeq} on,
+     * for a key change the log does not record ({@link
+     * ChainedFileSink.Builder#allowUnrecordedSigningKeyChange}). Rotations recorded in the log
+     * ({@code KEY_ROTATION}, signed by the outgoing key) need no such entry: the verifier follows
+     * them from the key given to {@link #newBuilder}. Default: none.
+     */
+    public Builder signingKeyFrom(long fromSeq, PublicKey key) {
+      if (fromSeq < 1) {
+        throw new IllegalArgumentException("the first key is the one given to newBuilder");
+      }
+      keysFrom.put(fromSeq, requireNonNull(key, "key"));
+      return this;
+    }
+
+    /** Requires every checkpoint note to name this origin. Default: any origin. */
+    public Builder origin(String origin) {
+      this.origin = requireNonNull(origin, "origin");
       return this;
     }
 
@@ -479,8 +820,13 @@ public final class AuditVerifier {
     }
 
     /**
-     * Accepts a log whose oldest files were removed by retention: the first record present is taken
-     * as the start. Default false (the log must start at its genesis record).
+     * Accepts a log whose oldest files were removed by retention, provided an {@link #anchor}
+     * vouches for the first record present: the anchor is that record, or the checkpoint just
+     * before it (the {@code ROTATE} seal of the last removed file, as shipped by {@link
+     * ChainedFileSink.Builder#onCheckpoint}). The anchor's signature, and with the chain key its
+     * HMAC, are checked, and the first record must link to it and continue its key epoch, so that
+     * whoever holds the current chain key cannot pass off a history of their own. Default false
+     * (the log must start at its genesis record).
      */
     public Builder allowPrunedHead(boolean allow) {
       this.allowPrunedHead = allow;

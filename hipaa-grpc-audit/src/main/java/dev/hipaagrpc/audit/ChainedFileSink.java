@@ -13,9 +13,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.function.Consumer;
 import javax.crypto.Mac;
@@ -46,6 +48,14 @@ import org.slf4j.LoggerFactory;
  * signed {@code RECOVERED} checkpoint stating how many bytes it removed. A torn tail can only hold
  * records that were never synced, so no acknowledged (synced) event is lost.
  *
+ * <p><b>Merkle tree.</b> Beside the chain, every record line is a leaf of an RFC 6962 Merkle tree
+ * (leaf i is the record with sequence number i). At each checkpoint record the sink writes the
+ * tree's tiles under {@code <directory>/tile/} and a C2SP checkpoint note (origin, tree size,
+ * base64 root, Ed25519 note signature) to {@code <directory>/checkpoint}, as c2sp.org/tlog-tiles
+ * lays them out, so that standard transparency-log tooling and witnesses can check them; see {@code
+ * audit-format.md}. The leaf hashes are computed by the writer thread as it frames each record;
+ * tiles and the note are written at checkpoint time only.
+ *
  * <p>Not thread-safe: use it from one {@link AuditDispatcher}, whose single writer thread calls it.
  */
 public final class ChainedFileSink implements AuditSink {
@@ -55,12 +65,16 @@ public final class ChainedFileSink implements AuditSink {
   private static final byte[] TIME = JsonBytes.key("time");
   private static final byte[] TRUNCATED_BYTES = JsonBytes.key("truncatedBytes");
   private static final byte[] KEY_ID = JsonBytes.key("keyId");
+  private static final byte[] NEXT_KEY = JsonBytes.key("nextKey");
   private static final byte[] SIGNATURE = JsonBytes.key("signature");
 
   private final Path dir;
   private final KeyState keys;
   private final PrivateKey signingKey;
   private final String keyId;
+  private final PublicKey signingPublicKey;
+  private final @Nullable KeyPair previousSigningKey;
+  private final boolean allowUnrecordedKeyChange;
   private final long checkpointEveryRecords;
   private final Duration checkpointInterval;
   private final long rotateBytes;
@@ -69,6 +83,8 @@ public final class ChainedFileSink implements AuditSink {
   private final Consumer<String> onCheckpoint;
   private final Clock clock;
   private final RecordEncoder encoder = new RecordEncoder();
+  private final LogTree tree;
+  private final Consumer<String> onCheckpointNote;
 
   private @Nullable FileChannel channel;
   private Path current;
@@ -85,6 +101,9 @@ public final class ChainedFileSink implements AuditSink {
     this.keys = new KeyState(b.keyStateFile != null ? b.keyStateFile : dir.resolve("chain.key"));
     this.signingKey = requireNonNull(b.signingKey).getPrivate();
     this.keyId = Checkpoints.keyId(b.signingKey.getPublic());
+    this.signingPublicKey = b.signingKey.getPublic();
+    this.previousSigningKey = b.previousSigningKey;
+    this.allowUnrecordedKeyChange = b.allowUnrecordedKeyChange;
     this.checkpointEveryRecords = b.checkpointEveryRecords;
     this.checkpointInterval = b.checkpointInterval;
     this.rotateBytes = b.rotateBytes;
@@ -92,6 +111,8 @@ public final class ChainedFileSink implements AuditSink {
     this.onSealed = b.onSealed;
     this.onCheckpoint = b.onCheckpoint;
     this.clock = b.clock;
+    this.tree = new LogTree(dir, b.signingKey, b.origin);
+    this.onCheckpointNote = b.onCheckpointNote;
     this.current = dir;
     Files.createDirectories(dir);
     open(b.genesisKey);
@@ -144,16 +165,34 @@ public final class ChainedFileSink implements AuditSink {
       recordsInEpoch = records0;
       throw e;
     }
+    tree.add(encoder);
     if (recordsInEpoch >= checkpointEveryRecords
         || now - lastCheckpointMillis >= checkpointInterval.toMillis()) {
-      checkpoint(Checkpoint.Reason.INTERVAL, 0);
+      try {
+        checkpoint(Checkpoint.Reason.INTERVAL, 0);
+      } catch (IOException | RuntimeException e) {
+        // The batch is in the file: throwing would make the dispatcher write it again. The sink
+        // is marked broken, so the next call reopens it through recovery, which keeps the batch
+        // and writes the checkpoint that failed here (RECOVERED).
+        broken = true;
+        logger.warn(
+            "audit checkpoint failed after its batch was written ({}); the log is reopened on"
+                + " the next write",
+            e.getClass().getName());
+      }
     }
   }
 
   @Override
   public void sync() throws IOException {
     ensureOpen();
-    requireNonNull(channel).force(false);
+    try {
+      requireNonNull(channel).force(false);
+    } catch (IOException | RuntimeException e) {
+      // After a failed fsync the channel's state is unknown: reopen through recovery next time.
+      broken = true;
+      throw e;
+    }
   }
 
   @Override
@@ -236,24 +275,38 @@ public final class ChainedFileSink implements AuditSink {
   }
 
   private void checkpoint(Checkpoint.Reason reason, long truncatedBytes) throws IOException {
+    checkpoint(reason, truncatedBytes, signingKey, keyId, "");
+  }
+
+  /** A checkpoint signed by {@code signer}; {@code nextKey} is set for KEY_ROTATION only. */
+  private void checkpoint(
+      Checkpoint.Reason reason,
+      long truncatedBytes,
+      PrivateKey signer,
+      String signerKeyId,
+      String nextKey)
+      throws IOException {
     String time = Timestamps.format(clock.millis());
     long epoch = keys.epoch();
     String prev0 = encoder.prevHash();
     String sig =
         Checkpoints.sign(
-            signingKey,
-            Checkpoints.canonical(seq, epoch, prev0, reason.name(), time, truncatedBytes, keyId));
+            signer,
+            Checkpoints.canonical(
+                seq, epoch, prev0, reason.name(), time, truncatedBytes, signerKeyId, nextKey));
     long seq0 = seq;
     encoder.reset();
-    encoder
-        .start(seq, epoch, true)
-        .begin()
-        .str(REASON, reason.name())
-        .str(TIME, time)
-        .num(TRUNCATED_BYTES, truncatedBytes)
-        .str(KEY_ID, keyId)
-        .str(SIGNATURE, sig)
-        .end();
+    JsonBytes body =
+        encoder
+            .start(seq, epoch, true)
+            .begin()
+            .str(REASON, reason.name())
+            .str(TIME, time)
+            .num(TRUNCATED_BYTES, truncatedBytes);
+    if (!nextKey.isEmpty()) {
+      body.str(NEXT_KEY, nextKey);
+    }
+    body.str(KEY_ID, signerKeyId).str(SIGNATURE, sig).end();
     encoder.finish(keys.mac());
     seq++;
     String line = encoder.lastBatchLine();
@@ -266,6 +319,10 @@ public final class ChainedFileSink implements AuditSink {
       broken = true;
       throw e;
     }
+    tree.add(encoder);
+    if (reason == Checkpoint.Reason.GENESIS) {
+      tree.started(encoder.prevHash());
+    }
     try {
       evolveKey();
     } catch (IOException | RuntimeException e) {
@@ -277,6 +334,19 @@ public final class ChainedFileSink implements AuditSink {
       onCheckpoint.accept(line);
     } catch (RuntimeException e) {
       logger.warn("audit checkpoint hook failed ({})", e.getClass().getName());
+    }
+    String note;
+    try {
+      note = tree.checkpoint();
+    } catch (IOException | RuntimeException e) {
+      // Derived data: the log is intact and the next checkpoint writes tiles and note again.
+      logger.warn("audit checkpoint note or tiles not written ({})", e.getClass().getName());
+      return;
+    }
+    try {
+      onCheckpointNote.accept(note);
+    } catch (RuntimeException e) {
+      logger.warn("audit checkpoint note hook failed ({})", e.getClass().getName());
     }
   }
 
@@ -363,9 +433,28 @@ public final class ChainedFileSink implements AuditSink {
               + " authentically; start a new log in a new directory and investigate");
     }
     setKey(state.epoch, state.key);
+    String lastKeyId = LogRecovery.lastKeyId(files);
+    boolean rotate = false;
+    if (lastKeyId != null && !lastKeyId.equals(keyId)) {
+      KeyPair prev = previousSigningKey;
+      if (prev != null && Checkpoints.keyId(prev.getPublic()).equals(lastKeyId)) {
+        rotate = true;
+      } else if (allowUnrecordedKeyChange) {
+        logger.error(
+            "DANGEROUS: the audit checkpoint signing key changed without a recorded rotation"
+                + " (allowUnrecordedSigningKeyChange): verifiers need both keys and the sequence"
+                + " number from which the new one signs");
+      } else {
+        throw new IllegalStateException(
+            "the checkpoint signing key is not the one that signed this log's last checkpoint:"
+                + " configure rotateSigningKeyFrom(<previous key pair>) so that the old key signs"
+                + " the hand-over, or restore the previous key");
+      }
+    }
     LogRecovery.Tail t = LogRecovery.recover(files, state.epoch, state.key, clock);
     seq = t.lastSeq + 1;
     encoder.prevHash(t.lastHash);
+    tree.restore(LogFiles.list(dir), seq);
     if (t.lastCheckpoint && t.lastEpoch == keys.epoch()) {
       // Crashed between writing a checkpoint and evolving the key.
       evolveKey();
@@ -379,6 +468,16 @@ public final class ChainedFileSink implements AuditSink {
       current = t.file;
       fileSize = t.validEnd;
       fileOpenedMillis = clock.millis();
+    }
+    KeyPair prev = previousSigningKey;
+    if (rotate && prev != null) {
+      checkpoint(
+          Checkpoint.Reason.KEY_ROTATION,
+          0,
+          prev.getPrivate(),
+          Checkpoints.keyId(prev.getPublic()),
+          Base64.getEncoder().encodeToString(signingPublicKey.getEncoded()));
+      logger.info("audit checkpoint signing key rotated; the hand-over is signed by the old key");
     }
     boolean clean = "CLOSE".equals(t.lastReason) && t.truncated == 0;
     checkpoint(clean ? Checkpoint.Reason.RESUMED : Checkpoint.Reason.RECOVERED, t.truncated);
@@ -396,6 +495,10 @@ public final class ChainedFileSink implements AuditSink {
     private Duration rotateAge = Duration.ofHours(24);
     private Consumer<Path> onSealed = p -> {};
     private Consumer<String> onCheckpoint = l -> {};
+    private Consumer<String> onCheckpointNote = n -> {};
+    private @Nullable String origin;
+    private @Nullable KeyPair previousSigningKey;
+    private boolean allowUnrecordedKeyChange;
     private Clock clock = Clock.systemUTC();
 
     private Builder(Path dir) {
@@ -484,6 +587,57 @@ public final class ChainedFileSink implements AuditSink {
      */
     public Builder onCheckpoint(Consumer<String> hook) {
       this.onCheckpoint = requireNonNull(hook, "hook");
+      return this;
+    }
+
+    /**
+     * Receives each signed C2SP checkpoint note (c2sp.org/tlog-checkpoint: origin, tree size,
+     * base64 root, Ed25519 signature line) after it was written to {@code <directory>/checkpoint},
+     * on the writer thread: hand it to a witness client or ship it off the host. Default: none.
+     * Exceptions are logged and ignored.
+     */
+    public Builder onCheckpointNote(Consumer<String> hook) {
+      this.onCheckpointNote = requireNonNull(hook, "hook");
+      return this;
+    }
+
+    /**
+     * The log's origin: the first line of its checkpoint notes and the name of its note key
+     * (c2sp.org/tlog-checkpoint), for witnesses and verifiers to tell logs apart. A schema-less URL
+     * such as {@code audit.clinic.example/records-1}, no spaces, no {@code +}. Fixed for the life
+     * of a log. Default: {@code hipaagrpc.dev/audit/<first 16 hex digits of the SHA-256 of the
+     * genesis record>}, unique per log.
+     *
+     * @throws IllegalArgumentException if empty or containing a space or {@code +}
+     */
+    public Builder origin(String origin) {
+      if (!SignedNotes.validName(requireNonNull(origin, "origin"))) {
+        throw new IllegalArgumentException("an origin is non-empty, without spaces or '+'");
+      }
+      this.origin = origin;
+      return this;
+    }
+
+    /**
+     * Rotates the checkpoint signing key: when the existing log's last checkpoint was signed by
+     * {@code previous}, the sink first writes a {@code KEY_ROTATION} checkpoint signed by {@code
+     * previous} that names the new key ({@link #signingKey}), so a verifier holding only the old
+     * public key follows the hand-over. Ignored when the log's last checkpoint is already signed by
+     * the new key. Default: none.
+     */
+    public Builder rotateSigningKeyFrom(KeyPair previous) {
+      this.previousSigningKey = requireNonNull(previous, "previous");
+      return this;
+    }
+
+    /**
+     * DANGEROUS: starts even when the signing key is not the one that signed the log's last
+     * checkpoint and no rotation is configured, with an ERROR in the log, instead of refusing to
+     * start. Nothing in the log then says where the key changed: verifiers need both public keys
+     * and {@link AuditVerifier.Builder#signingKeyFrom}. Default false.
+     */
+    public Builder allowUnrecordedSigningKeyChange(boolean allow) {
+      this.allowUnrecordedKeyChange = allow;
       return this;
     }
 

@@ -25,7 +25,8 @@ final class Checkpoints {
       String reason,
       String time,
       long truncatedBytes,
-      String keyId) {
+      String keyId,
+      String nextKey) {
     String s =
         "hipaagrpc.audit.checkpoint/1\n"
             + seq
@@ -40,7 +41,9 @@ final class Checkpoints {
             + "\n"
             + truncatedBytes
             + "\n"
-            + keyId;
+            + keyId
+            // Only a KEY_ROTATION names a next key; other checkpoints keep the original layout.
+            + (nextKey.isEmpty() ? "" : "\n" + nextKey);
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -57,10 +60,18 @@ final class Checkpoints {
 
   static boolean verify(PublicKey key, byte[] data, String signatureBase64) {
     try {
+      return verify(key, data, Base64.getDecoder().decode(signatureBase64));
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  static boolean verify(PublicKey key, byte[] data, byte[] signature) {
+    try {
       Signature s = Signature.getInstance("Ed25519");
       s.initVerify(key);
       s.update(data);
-      return s.verify(Base64.getDecoder().decode(signatureBase64));
+      return s.verify(signature);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       return false;
     }

@@ -30,6 +30,16 @@ final class LogFiles {
     return files;
   }
 
+  /** The files in {@code dir} whose whole name matches {@code regex}, sorted by name. */
+  static List<Path> listNames(Path dir, String regex) throws IOException {
+    Pattern p = Pattern.compile(regex);
+    List<Path> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      s.filter(f -> p.matcher(f.getFileName().toString()).matches()).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
   /** The file whose first record has sequence number {@code seq}. */
   static Path fileFor(Path dir, long seq) {
     return dir.resolve(String.format("audit-%020d.jsonl", seq));
@@ -39,6 +49,19 @@ final class LogFiles {
   static long firstSeq(Path file) {
     Matcher name = FILE_NAME.matcher(file.getFileName().toString());
     return name.matches() ? Long.parseLong(name.group(1)) : -1;
+  }
+
+  /** Renames {@code tmp} over {@code target}, atomically where the file system can. */
+  static void replace(Path tmp, Path target) throws IOException {
+    try {
+      Files.move(
+          tmp,
+          target,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   /** Makes a rename or a new file in {@code d} durable, where the platform supports it. */

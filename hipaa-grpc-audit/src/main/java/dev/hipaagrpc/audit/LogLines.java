@@ -84,6 +84,12 @@ final class LogLines implements AutoCloseable {
     }
   }
 
+  /** The name of the file being read, or the next one to open, or {@code -}. */
+  String currentFile() {
+    int i = Math.max(0, fileIndex);
+    return i < files.size() ? files.get(i).getFileName().toString() : "-";
+  }
+
   @Override
   public void close() throws IOException {
     InputStream s = in;

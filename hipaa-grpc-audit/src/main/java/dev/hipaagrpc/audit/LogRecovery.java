@@ -40,6 +40,9 @@ final class LogRecovery {
     /** Bytes of torn tail removed. */
     long truncated;
 
+    /** Whether the scan stopped at a chained record of a later epoch than the key state's. */
+    boolean aheadOfKeyState;
+
     Tail(Path file) {
       this.file = file;
     }
@@ -59,6 +62,14 @@ final class LogRecovery {
     for (int i = files.size() - 1; i >= 0; i--) {
       Path f = files.get(i);
       Tail t = scan(f, epoch, key);
+      if (t.aheadOfKeyState) {
+        throw new IllegalStateException(
+            "the audit log holds records of a later key epoch than its key state file (epoch "
+                + epoch
+                + "): the key state was restored from an older copy; nothing was changed. Restore"
+                + " the current key state, or keep this directory as evidence and start a new log"
+                + " in a new directory");
+      }
       if (t.records == 0 && i > 0) {
         // A file created by a rotation that crashed before its first record.
         if (t.size > 0) {
@@ -71,6 +82,21 @@ final class LogRecovery {
       break;
     }
     Tail t = requireNonNull(tail);
+    // The key state evolves only after a checkpoint is durable, so a genuine tail ends in the key
+    // state's epoch, or with the checkpoint that closed the epoch before it.
+    boolean current = t.lastEpoch == epoch || (t.lastCheckpoint && t.lastEpoch + 1 == epoch);
+    if (t.records > 0 && !current) {
+      throw new IllegalStateException(
+          "the audit log's tail (last record seq "
+              + t.lastSeq
+              + ", key epoch "
+              + t.lastEpoch
+              + ") is behind its key state (epoch "
+              + epoch
+              + "): records after a checkpoint were removed, or the log was restored from an"
+              + " older copy; nothing was changed. Run the verifier with the anchors or witness"
+              + " policy, keep this directory as evidence and start a new log in a new directory");
+    }
     t.truncated = t.size - t.validEnd;
     if (t.truncated > 0) {
       moveAside(t.file, t.validEnd, t.size, clock);
@@ -85,6 +111,40 @@ final class LogRecovery {
           "the first audit log file holds no valid record; run the verifier and investigate");
     }
     return t;
+  }
+
+  private static final java.util.regex.Pattern KEY_ID =
+      java.util.regex.Pattern.compile("\"keyId\":\"([0-9a-f]{64})\"");
+
+  /**
+   * The key id of the newest checkpoint in the log (the newest file's, or the previous file's
+   * ROTATE seal), or null if none is found.
+   */
+  static @Nullable String lastKeyId(List<Path> files) throws IOException {
+    for (int i = files.size() - 1; i >= 0; i--) {
+      String found = null;
+      try (InputStream in = Files.newInputStream(files.get(i))) {
+        LineReader r = new LineReader(in);
+        byte @Nullable [] line;
+        while ((line = r.next()) != null) {
+          if (!r.terminated()) {
+            break;
+          }
+          Frame f = Frame.parse(line);
+          if (f != null && f.checkpoint) {
+            java.util.regex.Matcher m =
+                KEY_ID.matcher(new String(line, java.nio.charset.StandardCharsets.UTF_8));
+            if (m.find()) {
+              found = m.group(1);
+            }
+          }
+        }
+      }
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
   }
 
   private static void moveAside(Path file, long from, long to, Clock clock) throws IOException {
@@ -135,6 +195,7 @@ final class LogRecovery {
           }
         }
         if (f.epoch > epoch) {
+          s.aheadOfKeyState = true;
           break;
         }
         if (f.epoch == epoch) {

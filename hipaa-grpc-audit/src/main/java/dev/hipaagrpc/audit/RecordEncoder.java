@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import java.nio.ByteBuffer;
 import java.security.DigestException;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import javax.crypto.Mac;
 import javax.crypto.ShortBufferException;
 
@@ -13,8 +14,8 @@ import javax.crypto.ShortBufferException;
  * Frames a batch of records into one reusable buffer (see {@link Frame}): the prefix, the body
  * encoded once straight to UTF-8, the HMAC under the epoch key over those bytes, the newline. The
  * hash that links the next record covers the line without its newline; it is kept as hex bytes,
- * ready for the next prefix. No allocation per record. Not thread-safe: only the sink's writer
- * thread uses it.
+ * ready for the next prefix. The same bytes give the record's RFC 6962 leaf hash, kept for the
+ * Merkle tree. No allocation per record. Not thread-safe: only the sink's writer thread uses it.
  */
 final class RecordEncoder {
 
@@ -29,6 +30,10 @@ final class RecordEncoder {
   // The batch being framed: [0, length). Reused across batches.
   private final JsonBytes out = new JsonBytes(64 * 1024);
   private final MessageDigest digest = Crypto.sha256();
+  private final MessageDigest leafDigest = Crypto.sha256();
+  // The batch's RFC 6962 leaf hashes, 32 bytes each: [0, leafCount * 32). Reused across batches.
+  private byte[] leaves = new byte[64 * 32];
+  private int leafCount;
   private final byte[] macValue = new byte[32];
   private final byte[] hashValue = new byte[32];
   // Hex of the hash the next record links to.
@@ -42,6 +47,17 @@ final class RecordEncoder {
   /** Starts a new batch. */
   void reset() {
     out.reset();
+    leafCount = 0;
+  }
+
+  /** The leaf hashes of the batch's records, 32 bytes each, in order. */
+  byte[] leafHashes() {
+    return leaves;
+  }
+
+  /** How many records the batch holds. */
+  int leafCount() {
+    return leafCount;
   }
 
   /** The hash the next record links to, as hex. */
@@ -92,6 +108,17 @@ final class RecordEncoder {
       throw new IllegalStateException("SHA-256 is 32 bytes", e);
     }
     JsonBytes.hex(hashValue, prevHex, 0);
+    if ((leafCount + 1) * 32 > leaves.length) {
+      leaves = Arrays.copyOf(leaves, leaves.length * 2);
+    }
+    leafDigest.update((byte) 0);
+    leafDigest.update(out.array(), start, out.length() - start);
+    try {
+      leafDigest.digest(leaves, leafCount * 32, 32);
+    } catch (DigestException e) {
+      throw new IllegalStateException("SHA-256 is 32 bytes", e);
+    }
+    leafCount++;
     out.put('\n');
   }
 

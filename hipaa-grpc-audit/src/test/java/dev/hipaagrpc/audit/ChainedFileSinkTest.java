@@ -351,7 +351,7 @@ class ChainedFileSinkTest {
         Checkpoints.sign(
             mine.getPrivate(),
             Checkpoints.canonical(
-                f.seq, f.epoch, f.prev, cp.getReason().name(), forgedTime, 0, cp.getKeyId()));
+                f.seq, f.epoch, f.prev, cp.getReason().name(), forgedTime, 0, cp.getKeyId(), ""));
     body = body.replace(cp.getTime(), forgedTime).replace(cp.getSignature(), sig);
     Mac mac = Crypto.hmac(Crypto.keyForEpoch(genesis, f.epoch));
     String tag = Crypto.HEX.formatHex(mac.doFinal(body.getBytes(UTF_8)));
