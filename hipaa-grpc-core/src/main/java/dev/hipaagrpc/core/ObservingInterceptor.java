@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +40,21 @@ final class ObservingInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    CallFacts facts = CallFacts.of(io.grpc.Context.current());
+    @Nullable Object[] states = new Object[observers.size()];
+    for (int i = 0; i < states.length; i++) {
+      CallObserver o = observers.get(i);
+      try {
+        states[i] = o.onCallStart(facts);
+      } catch (RuntimeException e) {
+        failed(o, e);
+      }
+    }
     Ending ending =
         new Ending(
             knownMethods ? call.getMethodDescriptor().getFullMethodName() : UNKNOWN_METHOD,
-            CallFacts.of(io.grpc.Context.current()),
+            facts,
+            states,
             System.nanoTime());
     ServerCall.Listener<ReqT> delegate =
         next.startCall(
@@ -64,16 +76,27 @@ final class ObservingInterceptor implements ServerInterceptor {
     };
   }
 
+  private static void failed(CallObserver o, RuntimeException e) {
+    if (FAILED.add(o.getClass())) {
+      logger.warn(
+          "Call observer {} threw {}; observing never changes a call (logged once)",
+          o.getClass().getName(),
+          e.getClass().getSimpleName());
+    }
+  }
+
   /** One call's end, reported once. */
   private final class Ending extends AtomicBoolean {
     private static final long serialVersionUID = 1L;
     private final String method;
     private final transient CallFacts facts;
+    private final transient @Nullable Object[] states;
     private final long startNanos;
 
-    Ending(String method, CallFacts facts, long startNanos) {
+    Ending(String method, CallFacts facts, @Nullable Object[] states, long startNanos) {
       this.method = method;
       this.facts = facts;
+      this.states = states;
       this.startNanos = startNanos;
     }
 
@@ -81,19 +104,13 @@ final class ObservingInterceptor implements ServerInterceptor {
       if (!compareAndSet(false, true)) {
         return;
       }
-      CallObserver.CallEnd end =
-          new CallObserver.CallEnd(
-              method, code, Duration.ofNanos(System.nanoTime() - startNanos), facts);
-      for (CallObserver o : observers) {
+      Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
+      for (int i = 0; i < observers.size(); i++) {
+        CallObserver o = observers.get(i);
         try {
-          o.onCallEnd(end);
+          o.onCallEnd(new CallObserver.CallEnd(method, code, duration, facts, states[i]));
         } catch (RuntimeException e) {
-          if (FAILED.add(o.getClass())) {
-            logger.warn(
-                "Call observer {} threw {}; observing never changes a call (logged once)",
-                o.getClass().getName(),
-                e.getClass().getSimpleName());
-          }
+          failed(o, e);
         }
       }
     }

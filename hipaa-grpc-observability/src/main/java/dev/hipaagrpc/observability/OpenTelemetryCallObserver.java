@@ -5,6 +5,7 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CallObserver;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts the stack's outcome on the current OpenTelemetry span when a call ends: the server span of
@@ -22,10 +23,8 @@ import io.opentelemetry.api.trace.Span;
  *   <li>{@code hipaa.fields_masked}: how many response fields masking changed.
  * </ul>
  *
- * <p>No subject, tenant, patient, token or request value is ever set. A span that is not recording
- * costs nothing. A service that completes calls from a thread of its own should carry the
- * OpenTelemetry context to it ({@code Context.current().wrap(...)}), or the attributes land on
- * whatever span is current there. Thread-safe and stateless.
+ * <p>No subject, tenant, patient, token or request value is ever set. A call that starts without a
+ * recording span costs one check. Thread-safe and stateless.
  */
 public final class OpenTelemetryCallObserver implements CallObserver {
   static final AttributeKey<String> CORRELATION_ID = AttributeKey.stringKey("hipaa.correlation_id");
@@ -48,10 +47,16 @@ public final class OpenTelemetryCallObserver implements CallObserver {
     return INSTANCE;
   }
 
+  /** Captures the span current where the call starts: the end may come on another thread. */
+  @Override
+  public @Nullable Object onCallStart(CallFacts facts) {
+    Span span = Span.current();
+    return span.isRecording() ? span : null;
+  }
+
   @Override
   public void onCallEnd(CallEnd call) {
-    Span span = Span.current();
-    if (!span.isRecording()) {
+    if (!(call.state() instanceof Span span) || !span.isRecording()) {
       return;
     }
     CallFacts facts = call.facts();

@@ -62,6 +62,14 @@ class ObservabilityTest {
 
   @BeforeEach
   void start() throws IOException {
+    start(false);
+  }
+
+  /**
+   * Starts the server; with {@code closeElsewhere} an audit-slot stand-in closes every call from
+   * another thread, as the durable audit does from its release thread.
+   */
+  private void start(boolean closeElsewhere) throws IOException {
     ServerInterceptor authentication =
         new ServerInterceptor() {
           @Override
@@ -99,9 +107,38 @@ class ObservabilityTest {
             return next.startCall(call, headers);
           }
         };
+    SecurityStack.Builder builder = SecurityStack.newBuilder();
+    if (closeElsewhere) {
+      builder.audit(
+          layer(
+              Slot.AUDIT,
+              new ServerInterceptor() {
+                @Override
+                public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+                    ServerCall<ReqT, RespT> call,
+                    Metadata headers,
+                    ServerCallHandler<ReqT, RespT> next) {
+                  return next.startCall(
+                      new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                        @Override
+                        public void close(Status status, Metadata trailers) {
+                          Thread t = new Thread(() -> super.close(status, trailers));
+                          t.start();
+                          try {
+                            t.join();
+                          } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                          }
+                        }
+                      },
+                      headers);
+                }
+              }));
+    } else {
+      builder.allowUnsafeWithoutAudit();
+    }
     SecurityStack stack =
-        SecurityStack.newBuilder()
-            .allowUnsafeWithoutAudit()
+        builder
             .allowUnsafeWithoutTransportGuard()
             .authentication(layer(Slot.AUTHENTICATION, authentication))
             .authorization(layer(Slot.AUTHORIZATION, authorization))
@@ -220,6 +257,19 @@ class ObservabilityTest {
     }
     assertThat(failed.attributes).containsEntry("hipaa.authentication.failure", "expired_token");
     assertThat(failed.attributes).doesNotContainKey("hipaa.decision");
+  }
+
+  @Test
+  void openTelemetry_callEndedOnAnotherThread_attributesStillOnTheCallsSpan() throws Exception {
+    stop();
+    start(true);
+    RecordingSpan span = new RecordingSpan();
+    try (Scope ignored = Context.root().with(span).makeCurrent()) {
+      assertThat(call("ok").isOk()).isTrue();
+    }
+    assertThat(span.attributes)
+        .containsEntry("hipaa.decision", "ALLOW")
+        .containsEntry("hipaa.rule_id", "nurses-read");
   }
 
   private void assertNoPhiInTags() {

@@ -42,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -408,6 +409,34 @@ public final class HipaaGrpcAutoConfiguration {
   }
 
   /**
+   * Fails start-up when another {@link GrpcServerFactory} would serve the application's services
+   * without the stack (a user's own factory, which makes ours back off, or Spring's in-process
+   * server), unless {@code hipaa.grpc.allow-unsafe-other-server-factories=true}.
+   */
+  @Bean
+  static SmartInitializingSingleton hipaaGrpcServerFactoryGuard(
+      ObjectProvider<GrpcServerFactory> factories, ObjectProvider<HipaaGrpcProperties> properties) {
+    return () -> {
+      HipaaGrpcProperties p = properties.getIfAvailable();
+      if (p != null && p.allowUnsafeOtherServerFactories()) {
+        return;
+      }
+      factories
+          .orderedStream()
+          .filter(f -> !(f instanceof HipaaGrpcServerFactory))
+          .findFirst()
+          .ifPresent(
+              f -> {
+                throw new IllegalStateException(
+                    "a gRPC server factory other than HipaaGrpcServerFactory ("
+                        + f.getClass().getName()
+                        + ") would serve the services without the hipaa-grpc stack; remove it,"
+                        + " or set hipaa.grpc.allow-unsafe-other-server-factories=true");
+              });
+    };
+  }
+
+  /**
    * The server: replaces Spring's Netty factory (which backs off when a {@link GrpcServerFactory}
    * bean exists) and serves what Spring would, through the stack.
    */
@@ -439,6 +468,7 @@ public final class HipaaGrpcAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnBean(HipaaGrpcServerFactory.class)
     @ConditionalOnMissingBean(name = "hipaaGrpcServerLifecycle")
     GrpcServerLifecycle hipaaGrpcServerLifecycle(
         HipaaGrpcServerFactory factory,

@@ -22,6 +22,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     default: the gRPC health service
  * @param exemptFromAudit method patterns not audited; default: none
  * @param maxCallDuration the deadline cap of every call (default 5 minutes)
+ * @param allowUnsafeOtherServerFactories start even though another {@code GrpcServerFactory} (a
+ *     user's own, Spring's in-process one) serves services without the stack (default false:
+ *     start-up fails)
  */
 @ConfigurationProperties("hipaa.grpc")
 public record HipaaGrpcProperties(
@@ -33,7 +36,8 @@ public record HipaaGrpcProperties(
     @DefaultValue RateLimit rateLimit,
     @DefaultValue("grpc.health.v1.Health/*") List<String> exemptFromAuthentication,
     @DefaultValue List<String> exemptFromAudit,
-    @DefaultValue("5m") Duration maxCallDuration) {
+    @DefaultValue("5m") Duration maxCallDuration,
+    @DefaultValue("false") boolean allowUnsafeOtherServerFactories) {
 
   /**
    * The server's TLS material, in PEM files re-read every {@code reloadPeriod} (rotation without a

@@ -19,8 +19,8 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * interceptors run inside it, after authentication and authorization), and wraps every service it
  * serves, Spring's health and reflection services included, for guarded request parsing.
  *
- * <p>Spring's own server builder customizers still apply, after ours. Thread-safe as Spring's
- * factory is: configured once at start-up.
+ * <p>Spring's own server builder customizers still apply, before the stack is applied. Thread-safe
+ * as Spring's factory is: configured once at start-up.
  */
 public class HipaaGrpcServerFactory extends NettyGrpcServerFactory {
   private final ServerCredentials credentials;
@@ -57,9 +57,18 @@ public class HipaaGrpcServerFactory extends NettyGrpcServerFactory {
 
   @Override
   protected NettyServerBuilder newServerBuilder() {
-    NettyServerBuilder builder = transportLimits.applyTo(super.newServerBuilder());
+    return transportLimits.applyTo(super.newServerBuilder());
+  }
+
+  /**
+   * Spring's services and customizers first, the stack last: it is then outermost (interceptors a
+   * customizer adds run inside it) and owns the fallback registry (unknown methods authenticated
+   * and audited), whatever a customizer set.
+   */
+  @Override
+  protected void configure(NettyServerBuilder builder, List<ServerServiceDefinition> services) {
+    super.configure(builder, services);
     stack.applyTo(builder);
-    return builder;
   }
 
   /** Every service, whoever registers it, passes the stack's guarded request parsing. */

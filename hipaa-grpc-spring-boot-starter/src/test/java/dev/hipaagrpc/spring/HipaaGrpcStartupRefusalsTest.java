@@ -57,7 +57,8 @@ class HipaaGrpcStartupRefusalsTest {
         properties,
         context -> {
           assertThat(context).hasFailed();
-          assertThat(context.getStartupFailure()).rootCause().hasMessageContaining(message);
+          // The library's own message, as the failure or its root cause.
+          assertThat(context.getStartupFailure()).hasStackTraceContaining(message);
         });
   }
 
@@ -149,6 +150,41 @@ class HipaaGrpcStartupRefusalsTest {
     refused(
         with("hipaa.grpc.exempt-from-audit", "hipaagrpc.spring.testing.Notes/*"),
         "needs exemptFromAuthentication for the same methods");
+  }
+
+  @Test
+  void anotherServerFactory_wouldServeWithoutTheStack_refused() {
+    new ApplicationContextRunner()
+        .withConfiguration(
+            AutoConfigurations.of(
+                HipaaGrpcAutoConfiguration.class, GrpcServerAutoConfiguration.class))
+        .withUserConfiguration(Service.class, PlainFactory.class)
+        .withPropertyValues(fixture.propertyPairs(fixture.properties()))
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure())
+                  .hasStackTraceContaining("would serve the services without the hipaa-grpc stack");
+            });
+  }
+
+  @Test
+  void springsInProcessServer_refusedUnlessAllowed() {
+    refused(
+        with("spring.grpc.server.inprocess.name", "in-test"),
+        "would serve the services without the hipaa-grpc stack");
+    Map<String, String> allowed = with("spring.grpc.server.inprocess.name", "in-test");
+    allowed.put("hipaa.grpc.allow-unsafe-other-server-factories", "true");
+    run(allowed, context -> assertThat(context).hasNotFailed());
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class PlainFactory {
+    @Bean
+    org.springframework.grpc.server.NettyGrpcServerFactory plainFactory() {
+      return new org.springframework.grpc.server.NettyGrpcServerFactory(
+          "127.0.0.1:0", java.util.List.of(), null, null, null);
+    }
   }
 
   @Test

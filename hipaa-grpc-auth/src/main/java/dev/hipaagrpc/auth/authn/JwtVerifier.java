@@ -355,15 +355,23 @@ final class JwtVerifier {
       throw CredentialFailure.invalidToken("invalid_token");
     }
     long recheckAt = Math.min(exp, now + introspection.maxCacheMillis());
-    return fromClaims(
-        config,
-        claims,
-        new Times(exp, numericDateMillis(claims.get("iat")), nbf == null ? Long.MIN_VALUE : nbf),
-        null,
-        "",
-        new byte[0],
-        digestHex(token),
-        recheckAt);
+    JwtVerified v =
+        fromClaims(
+            config,
+            claims,
+            new Times(
+                exp, numericDateMillis(claims.get("iat")), nbf == null ? Long.MIN_VALUE : nbf),
+            null,
+            "",
+            new byte[0],
+            digestHex(token),
+            recheckAt);
+    if (claims.get("token_type") instanceof String type
+        && type.equalsIgnoreCase("DPoP") != (v.dpopJkt != null)) {
+      // RFC 9449 section 6.2: a DPoP token's answer carries cnf.jkt, a bearer token's none.
+      throw CredentialFailure.invalidToken("wrong_type");
+    }
+    return v;
   }
 
   /** {@code exp}, {@code iat} (null when absent) and {@code nbf}, in epoch milliseconds. */

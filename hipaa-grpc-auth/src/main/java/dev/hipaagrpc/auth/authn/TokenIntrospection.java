@@ -42,11 +42,16 @@ import org.slf4j.LoggerFactory;
  * inactive answer is never cached as valid, and is remembered as inactive for {@link
  * Builder#inactiveCacheTime} (default 10 s) so a client retrying a dead token does not load the
  * endpoint. Concurrent calls presenting one new token share one request, and at most {@link
- * Builder#maxConcurrentRequests} (default 16) requests are in flight; beyond that, and when the
- * endpoint cannot be reached, answers an error or non-JSON, calls fail {@code UNAVAILABLE} with
- * code {@code introspection_unavailable}, like a JWKS outage (never {@code UNAUTHENTICATED}: the
- * client's token may be good). The request blocks the calling thread (a gRPC application thread,
- * never a transport thread) for at most {@link Builder#timeout} (default 2 s).
+ * Builder#maxConcurrentRequests} (default 16) requests for tokens never seen active are in flight,
+ * plus as many again for re-checks of tokens this server has seen active: a flood of made-up tokens
+ * (they cost an unauthenticated caller nothing) cannot hold up the re-checks of the sessions
+ * already in use. Beyond that, and when the endpoint cannot be reached, answers an error or
+ * non-JSON, calls fail {@code UNAVAILABLE} with code {@code introspection_unavailable}, like a JWKS
+ * outage (never {@code UNAUTHENTICATED}: the client's token may be good). The request blocks the
+ * thread the authentication layer runs on (the server's executor; the transport's own with {@code
+ * directExecutor()}, which a server that introspects should not use) for at most {@link
+ * Builder#timeout} (default 2 s). Put a connection-level limit in front (a load balancer, mTLS)
+ * where unauthenticated callers can reach the server.
  *
  * <p>Neither the token, the client secret, nor the response appears in a log line or exception.
  * Immutable configuration; thread-safe.
@@ -64,6 +69,8 @@ public final class TokenIntrospection {
   private final long maxCacheMillis;
   private final long inactiveCacheMillis;
   private final Semaphore permits;
+  private final Semaphore recheckPermits;
+  private final java.util.Set<VerifiedTokenCache.Key> seenActive = ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private final ConcurrentHashMap<VerifiedTokenCache.Key, Long> inactiveUntil =
       new ConcurrentHashMap<>();
@@ -94,6 +101,7 @@ public final class TokenIntrospection {
     this.maxCacheMillis = b.maxCacheTime.toMillis();
     this.inactiveCacheMillis = b.inactiveCacheTime.toMillis();
     this.permits = new Semaphore(b.maxConcurrentRequests);
+    this.recheckPermits = new Semaphore(b.maxConcurrentRequests);
     this.clock = b.clock;
   }
 
@@ -138,7 +146,11 @@ public final class TokenIntrospection {
       return await(running);
     }
     try {
-      Map<String, Object> answer = request(token);
+      Map<String, Object> answer = request(token, seenActive.contains(key));
+      if (seenActive.size() >= MAX_INACTIVE_ENTRIES) {
+        seenActive.clear(); // bounded: a forgotten token re-checks from the shared pool once
+      }
+      seenActive.add(key);
       mine.complete(answer);
     } catch (CredentialFailure f) {
       if (f.code().equals("inactive_token") && inactiveCacheMillis > 0) {
@@ -174,8 +186,9 @@ public final class TokenIntrospection {
     }
   }
 
-  private Map<String, Object> request(String token) throws CredentialFailure {
-    if (!permits.tryAcquire()) {
+  private Map<String, Object> request(String token, boolean recheck) throws CredentialFailure {
+    Semaphore pool = recheck ? recheckPermits : permits;
+    if (!pool.tryAcquire()) {
       warn("too many introspection requests in flight");
       throw unavailable();
     }
@@ -196,7 +209,7 @@ public final class TokenIntrospection {
       warn(e.getClass().getSimpleName());
       throw unavailable();
     } finally {
-      permits.release();
+      pool.release();
     }
     Map<String, Object> answer = JwtJson.parseObject(fetched.body);
     if (answer == null || !(answer.get("active") instanceof Boolean active)) {
@@ -312,7 +325,10 @@ public final class TokenIntrospection {
       return this;
     }
 
-    /** Requests in flight at once; calls beyond fail UNAVAILABLE. Default: 16. */
+    /**
+     * Requests in flight at once for tokens never seen active (and as many again for re-checks of
+     * tokens seen active); calls beyond fail UNAVAILABLE. Default: 16.
+     */
     public Builder maxConcurrentRequests(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("maxConcurrentRequests must be at least 1");

@@ -90,7 +90,13 @@ final class AuthorizationGuardedCall<ReqT, RespT>
     private final boolean patientCheck;
 
     /** Granted only by granular SMART scopes, whose queries the request's values must match. */
-    private final boolean granular;
+    private boolean granular;
+
+    /** The break-glass decision to fall back on when the values do not match; null: none. */
+    private @Nullable AccessDecision glassFallback;
+
+    /** Whether the call is now granted by break-glass (no patient restriction applies). */
+    private boolean glassGranted;
 
     private @Nullable AccessDecision breakGlass;
     // Only touched from listener callbacks, which gRPC serializes.
@@ -105,6 +111,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
         Principal principal,
         boolean patientCheck,
         boolean granular,
+        @Nullable AccessDecision glassFallback,
         @Nullable AccessDecision breakGlass) {
       super(delegate);
       this.breakGlass = breakGlass;
@@ -115,6 +122,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
       this.principal = principal;
       this.patientCheck = patientCheck;
       this.granular = granular;
+      this.glassFallback = glassFallback;
     }
 
     @Override
@@ -169,14 +177,25 @@ final class AuthorizationGuardedCall<ReqT, RespT>
           return AuthorizationServerInterceptor.RULE_TENANT_MISMATCH;
         }
       }
-      boolean restrictToPatient = patientCheck;
+      boolean restrictToPatient = patientCheck && !glassGranted;
       if (granular) {
         int grants = granularGrants(message);
-        if (grants == 0) {
+        AccessDecision glass = glassFallback;
+        if (grants == 0 && glass != null) {
+          // Emergency access, as the call would have had without the granular scope; from now
+          // on the whole call is break-glass.
+          granular = false;
+          glassFallback = null;
+          glassGranted = true;
+          restrictToPatient = false;
+          facts.decision(glass);
+          breakGlass = glass;
+        } else if (grants == 0) {
           return AuthorizationServerInterceptor.RULE_SMART_SCOPE;
+        } else {
+          // A matching user/ or system/ scope is not restricted to the patient context.
+          restrictToPatient &= (grants & SmartScope.GRANTS_OTHER) == 0;
         }
-        // A matching user/ or system/ scope is not restricted to the patient context.
-        restrictToPatient &= (grants & SmartScope.GRANTS_OTHER) == 0;
       }
       if (restrictToPatient && patient != null && !patient.equals(principal.patient())) {
         return AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH;

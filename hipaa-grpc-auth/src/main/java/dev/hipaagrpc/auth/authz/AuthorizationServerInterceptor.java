@@ -243,11 +243,13 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
         !smartOk
             && (smart & SmartScope.GRANTS_IF_VALUES_MATCH) != 0
             && !method.searchParams.isEmpty();
-    smartOk |= granular;
 
     AccessDecision decision;
     boolean patientCheck = false;
-    if (allow != null && smartOk) {
+    // Break-glass for a call granted only if its values match a granular scope: used when they
+    // do not, so that holding a narrower scope never takes emergency access away.
+    AccessDecision glassFallback = null;
+    if (allow != null && (smartOk || granular)) {
       decision = allow.decision;
       // Restricted to the patient context when nothing broader than patient/ grants the call:
       // the caller holds patient/ scopes (or a patient launch context) and no user/ or system/
@@ -260,14 +262,18 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
                           ? SmartScope.GRANTS_OTHER
                           : SmartScope.HOLDS_OTHER))
                   == 0;
+      if (granular) {
+        String reason = single(headers, BREAK_GLASS_KEY);
+        if (reason != null) {
+          recordBreakGlassRequest(facts, policy, reason);
+          glassFallback = breakGlassGrant(method, policy, principal, reason);
+        }
+      }
     } else {
+      granular = false; // break-glass or nothing: no scope's values decide this call
       String reason = single(headers, BREAK_GLASS_KEY);
       if (reason != null) {
-        // Audited with the call whether granted or refused; only configured codes are recorded.
-        facts.breakGlassRequest(
-            !MULTIPLE.equals(reason) && policy.breakGlassReasons.contains(reason)
-                ? reason
-                : UNRECOGNIZED_REASON);
+        recordBreakGlassRequest(facts, policy, reason);
       }
       if (reason == null) {
         AccessDecision denial =
@@ -276,15 +282,12 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
                 : policy.defaultDeny;
         return refuse(call, facts, denial, Status.Code.PERMISSION_DENIED, DENIED);
       }
-      PolicyRule glass = method.breakGlassRule;
-      if (glass == null
-          || MULTIPLE.equals(reason)
-          || !policy.breakGlassReasons.contains(reason)
-          || !holdsBreakGlass(principal, policy)) {
+      AccessDecision glass = breakGlassGrant(method, policy, principal, reason);
+      if (glass == null) {
         return refuse(
             call, facts, policy, RULE_BREAK_GLASS_REFUSED, Status.Code.PERMISSION_DENIED, DENIED);
       }
-      decision = AccessDecision.breakGlass(glass.id, policy.version, reason);
+      decision = glass;
     }
     if (patientCheck && principal.patient() == null) {
       return refuse(
@@ -343,6 +346,7 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
         principal,
         patientCheck,
         granular,
+        glassFallback,
         breakGlass ? decision : null);
   }
 
@@ -415,6 +419,29 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
           facts.correlationId());
     }
     return Refusals.refuse(call, status, description, facts);
+  }
+
+  /** Audited with the call whether granted or refused; only configured codes are recorded. */
+  private static void recordBreakGlassRequest(CallFacts facts, PolicyPlan policy, String reason) {
+    facts.breakGlassRequest(
+        !MULTIPLE.equals(reason) && policy.breakGlassReasons.contains(reason)
+            ? reason
+            : UNRECOGNIZED_REASON);
+  }
+
+  /**
+   * The break-glass decision {@code reason} earns on {@code method}, or null when it earns none.
+   */
+  private static @Nullable AccessDecision breakGlassGrant(
+      PolicyMethodPlan method, PolicyPlan policy, Principal principal, String reason) {
+    PolicyRule glass = method.breakGlassRule;
+    if (glass == null
+        || MULTIPLE.equals(reason)
+        || !policy.breakGlassReasons.contains(reason)
+        || !holdsBreakGlass(principal, policy)) {
+      return null;
+    }
+    return AccessDecision.breakGlass(glass.id, policy.version, reason);
   }
 
   private static boolean holdsBreakGlass(Principal principal, PolicyPlan policy) {

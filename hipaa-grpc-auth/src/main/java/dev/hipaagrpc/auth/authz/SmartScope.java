@@ -146,6 +146,12 @@ final class SmartScope {
    * without a system, and a bare {@code code} that code in any system.
    */
   private static boolean tokenMatches(Set<String> accepted, String value) {
+    int firstBar = value.indexOf('|');
+    if (value.indexOf(',') >= 0 || (firstBar >= 0 && firstBar != value.lastIndexOf('|'))) {
+      // One token per value: a backend passing "a,b" or "x|y|code" on to a FHIR server would
+      // read several (comma is FHIR's OR), so such a value matches nothing.
+      return false;
+    }
     if (accepted.contains(value)) {
       return true;
     }

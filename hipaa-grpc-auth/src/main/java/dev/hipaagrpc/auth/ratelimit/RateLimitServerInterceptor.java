@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.CorrelationId;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.MethodPatterns;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Token-bucket rate limits per caller and per method group, with limits set by role, in this JVM or
@@ -310,7 +312,22 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
     var unused =
         answer.whenComplete(
             (wait, error) -> {
-              Runnable resume = () -> pending.setDelegate(d.completeOrFail(wait, error));
+              Runnable resume =
+                  () -> {
+                    // The rest of the call starts here, on another thread: keep its log lines'
+                    // correlation id (as the correlation layer does on the call's own threads).
+                    String previous = MDC.get(CorrelationId.MDC_KEY);
+                    MDC.put(CorrelationId.MDC_KEY, d.facts.correlationId());
+                    try {
+                      pending.setDelegate(d.completeOrFail(wait, error));
+                    } finally {
+                      if (previous == null) {
+                        MDC.remove(CorrelationId.MDC_KEY);
+                      } else {
+                        MDC.put(CorrelationId.MDC_KEY, previous);
+                      }
+                    }
+                  };
               try {
                 executor.execute(resume);
               } catch (RejectedExecutionException e) {

@@ -239,7 +239,9 @@ class IntrospectionTest {
                 + "\",\"cnf\":{\"x5t#S256\":\"abc\"}"
                 + base
                 + "}",
-            "token_binding_mismatch");
+            "token_binding_mismatch",
+            "{\"active\":true,\"aud\":\"" + AUDIENCE + "\",\"token_type\":\"DPoP\"" + base + "}",
+            "wrong_type");
     int n = 0;
     for (Map.Entry<String, String> c : cases.entrySet()) {
       idp.introspectionAnswer = t -> c.getKey();
@@ -311,6 +313,44 @@ class IntrospectionTest {
       pool.shutdownNow();
     }
     assertThat(idp.introspectionRequests.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aFloodOfMadeUpTokensDoesNotHoldUpReChecksOfTokensSeenActive() throws Exception {
+    TokenIntrospection ti = introspection().maxConcurrentRequests(1).build();
+    CountDownLatch hold = new CountDownLatch(1);
+    String good = active(300, "");
+    idp.introspectionAnswer =
+        t -> {
+          if (t.startsWith("flood")) {
+            try {
+              hold.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return good;
+        };
+    assertThat(ti.introspect(OPAQUE)).containsEntry("sub", "dr-house"); // now seen active
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Map<String, Object>> flood = pool.submit(() -> ti.introspect("flood-1"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (idp.introspectionRequests.get() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      // The one request for unknown tokens is taken: another unknown token is refused at once...
+      assertThatThrownBy(() -> ti.introspect("flood-2"))
+          .isInstanceOf(CredentialFailure.class)
+          .hasMessage("introspection_unavailable");
+      // ...while the session already in use is re-checked from its own pool.
+      assertThat(ti.introspect(OPAQUE)).containsEntry("sub", "dr-house");
+      hold.countDown();
+      assertThat(flood.get(20, TimeUnit.SECONDS)).containsEntry("sub", "dr-house");
+    } finally {
+      hold.countDown();
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -90,6 +90,51 @@ class GranularScopesTest {
   }
 
   @Test
+  void requestValuesThatABackendWouldReadAsSeveral_matchNothing() {
+    caller("patient/Observation.rs?category=laboratory");
+    assertThat(allowed(search("p-1", "", "vital-signs,x|laboratory"))).isFalse();
+    assertThat(allowed(search("p-1", "", "a|b|laboratory"))).isFalse();
+    assertThat(allowed(search("p-1", "", "laboratory,vital-signs"))).isFalse();
+    assertThat(allowed(search("p-1", "", "x|laboratory"))).isTrue();
+  }
+
+  @Test
+  void breakGlass_stillGrantsWhatAGranularScopeDoesNotCover() throws Exception {
+    server.close();
+    server =
+        new AuthorizationTestServer(
+            AuthorizationServerInterceptor.newBuilder()
+                .policy(
+                    AuthorizationPolicy.newBuilder("v-glass")
+                        .rule(
+                            AuthorizationPolicy.allow("nurses-search")
+                                .methods(
+                                    "hipaagrpc.auth.authz.testing.GranularService/SearchObservations")
+                                .anyRole("nurse")
+                                .allowBreakGlass())
+                        .breakGlass(List.of("nurse"), List.of(), List.of("PATIENT_EMERGENCY"))
+                        .build())
+                .methodOptionsFrom(GranularServiceGrpc.getServiceDescriptor())
+                .build());
+    caller("patient/Observation.rs?category=" + LAB);
+
+    GranularServiceGrpc.GranularServiceBlockingStub glass =
+        server
+            .granular()
+            .withInterceptors(
+                AuthorizationTestServer.attach(
+                    AuthorizationServerInterceptor.BREAK_GLASS_REASON_HEADER, "PATIENT_EMERGENCY"));
+    assertThat(glass.searchObservations(search("p-1", "", VITALS))).isNotNull();
+    assertThat(server.lastFacts.get().decision().outcome())
+        .isEqualTo(AccessDecision.Outcome.BREAK_GLASS);
+    // Within the scope, the scope grants it: no emergency access is recorded.
+    assertThat(glass.searchObservations(search("p-1", "", LAB))).isNotNull();
+    assertThat(server.lastFacts.get().decision().outcome()).isEqualTo(AccessDecision.Outcome.ALLOW);
+    // Without a reason, outside the scope: refused.
+    assertThat(allowed(search("p-1", "", VITALS))).isFalse();
+  }
+
+  @Test
   void codeWithoutSystemInTheScope_matchesThatCodeInAnySystem() {
     caller("patient/Observation.rs?category=laboratory");
     assertThat(allowed(search("p-1", "", LAB))).isTrue();

@@ -54,6 +54,7 @@ public final class Refusals {
     requireNonNull(call, "call");
     requireNonNull(status, "status");
     requireNonNull(trailers, "trailers");
+    RefusalSummary.record(status.getCode(), CallFacts.current());
     call.close(status, trailers);
     return ignoring();
   }
