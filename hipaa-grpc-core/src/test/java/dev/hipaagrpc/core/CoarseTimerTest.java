@@ -51,10 +51,12 @@ class CoarseTimerTest {
             () -> {
               runs.incrementAndGet();
             },
-            20,
+            1000,
             TimeUnit.MILLISECONDS);
+    // Due a second from now, so the cancel below comes first even on a loaded machine; the later
+    // task shows the timer went past the cancelled one's slice.
     CountDownLatch later = new CountDownLatch(1);
-    timer.schedule(later::countDown, 40, TimeUnit.MILLISECONDS);
+    timer.schedule(later::countDown, 1500, TimeUnit.MILLISECONDS);
     assertThat(cancelled.cancel(false)).isTrue();
     assertThat(cancelled.isCancelled()).isTrue();
     assertThat(later.await(10, TimeUnit.SECONDS)).isTrue();
