@@ -247,15 +247,21 @@ public final class HipaaGrpcAutoConfiguration {
   }
 
   private static ClaimMapping claimMapping(HipaaGrpcProperties.Issuer p, String prefix) {
-    return switch (p.preset()) {
-      case DEFAULT -> ClaimMapping.defaults();
-      case KEYCLOAK -> ClaimMapping.keycloak(required(p.clientId(), prefix + ".client-id")).build();
-      case AUTH0 -> ClaimMapping.auth0(required(p.rolesClaim(), prefix + ".roles-claim")).build();
-      case OKTA -> ClaimMapping.okta().build();
-      case ENTRA_ID -> ClaimMapping.entraId().build();
-      case COGNITO -> ClaimMapping.cognito().build();
-      case SMART_ON_FHIR -> ClaimMapping.smartOnFhir().build();
-    };
+    ClaimMapping.Builder b =
+        switch (p.preset()) {
+          case DEFAULT -> ClaimMapping.newBuilder();
+          case KEYCLOAK -> ClaimMapping.keycloak(required(p.clientId(), prefix + ".client-id"));
+          case AUTH0 -> ClaimMapping.auth0(required(p.rolesClaim(), prefix + ".roles-claim"));
+          case OKTA -> ClaimMapping.okta();
+          case ENTRA_ID -> ClaimMapping.entraId();
+          case COGNITO -> ClaimMapping.cognito();
+          case SMART_ON_FHIR -> ClaimMapping.smartOnFhir();
+        };
+    String tenant = p.tenantClaim();
+    if (tenant != null) {
+      b.tenantFrom(tenant);
+    }
+    return b.build();
   }
 
   /**

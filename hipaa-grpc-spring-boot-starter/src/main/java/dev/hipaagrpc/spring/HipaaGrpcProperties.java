@@ -107,6 +107,7 @@ public record HipaaGrpcProperties(
    *     client_id})
    * @param maxTokenLifetime refuse tokens issued for longer ({@code exp - iat}); default unbounded
    * @param requireTokenId refuse tokens without {@code jti}
+   * @param tenantClaim the claim (path) holding the caller's tenant; default: none
    */
   public record Issuer(
       @Nullable String issuer,
@@ -120,7 +121,8 @@ public record HipaaGrpcProperties(
       @Nullable String rolesClaim,
       @Nullable String audienceClaim,
       @Nullable Duration maxTokenLifetime,
-      @DefaultValue("false") boolean requireTokenId) {}
+      @DefaultValue("false") boolean requireTokenId,
+      @Nullable String tenantClaim) {}
 
   /** Claim mapping presets, one per identity provider ({@code ClaimMapping}). */
   public enum Preset {
