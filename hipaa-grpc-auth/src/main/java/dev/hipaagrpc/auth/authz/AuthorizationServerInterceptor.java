@@ -289,7 +289,9 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
       }
       decision = glass;
     }
-    if (patientCheck && principal.patient() == null) {
+    // With granular scopes the request decides: a matching user/ scope lifts the restriction,
+    // and without a launch patient a patient-restricted request is refused there.
+    if (patientCheck && !granular && principal.patient() == null) {
       return refuse(
           call, facts, policy, RULE_PATIENT_MISMATCH, Status.Code.PERMISSION_DENIED, DENIED);
     }

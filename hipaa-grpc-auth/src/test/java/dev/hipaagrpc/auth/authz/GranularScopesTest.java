@@ -177,6 +177,25 @@ class GranularScopesTest {
   }
 
   @Test
+  void userScopeWithQuery_alsoHeldWithPatientScopesButNoLaunchPatient_grants() {
+    server.principal.set(
+        user("u1", "nurse")
+            .addScopes(List.of("user/Observation.rs?category=" + LAB, "patient/Patient.r"))
+            .build());
+    assertThat(allowed(search("p-9", "", LAB))).isTrue();
+    // Outside the user/ scope only patient/ scopes remain, and there is no launch patient.
+    server.principal.set(
+        user("u1", "nurse")
+            .addScopes(
+                List.of(
+                    "user/Observation.rs?category=" + LAB,
+                    "patient/Observation.rs?category=" + VITALS))
+            .build());
+    assertThat(allowed(search("p-9", "", VITALS))).isFalse();
+    assertThat(lastRule()).isEqualTo(AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH);
+  }
+
+  @Test
   void wrongPermissionOrResource_grantsNothingWhateverTheQuery() {
     caller("patient/Observation.r?category=" + LAB, "patient/Condition.rs?category=" + LAB);
     assertThat(allowed(search("p-1", "", LAB))).isFalse();
