@@ -1,5 +1,6 @@
 package dev.hipaagrpc.audit;
 
+import static dev.hipaagrpc.core.internal.Checks.requirePositive;
 import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
@@ -784,13 +785,13 @@ public final class AuditDispatcher implements Closeable {
      * long a cancellation event waits for queue room. Default 10 s.
      */
     public Builder durableTimeout(Duration timeout) {
-      this.durableTimeout = positive(timeout, "durableTimeout");
+      this.durableTimeout = requirePositive(timeout, "durableTimeout");
       return this;
     }
 
     /** How long {@link #close()} keeps retrying a failing sink. Default 10 s. */
     public Builder closeTimeout(Duration timeout) {
-      this.closeTimeout = positive(timeout, "closeTimeout");
+      this.closeTimeout = requirePositive(timeout, "closeTimeout");
       return this;
     }
 
@@ -832,14 +833,6 @@ public final class AuditDispatcher implements Closeable {
                 + " or FAIL_CLOSED for durable delivery");
       }
       return new AuditDispatcher(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive");
-      }
-      return d;
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.hipaagrpc.tls;
 
+import static dev.hipaagrpc.core.internal.Checks.requirePositive;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.netty.NettyServerBuilder;
@@ -139,7 +140,7 @@ public final class HardenedServerDefaults {
      * interceptor, so its refusals cannot be audited, while the stack's are.
      */
     public Builder maxInboundMessageSize(int bytes) {
-      this.maxInboundMessageSize = positive(bytes, "maxInboundMessageSize");
+      this.maxInboundMessageSize = requirePositive(bytes, "maxInboundMessageSize");
       return this;
     }
 
@@ -149,13 +150,14 @@ public final class HardenedServerDefaults {
      * class javadoc.
      */
     public Builder maxInboundMetadataSize(int bytes) {
-      this.maxInboundMetadataSize = positive(bytes, "maxInboundMetadataSize");
+      this.maxInboundMetadataSize = requirePositive(bytes, "maxInboundMetadataSize");
       return this;
     }
 
     /** Most concurrent calls on one connection (default 100). */
     public Builder maxConcurrentCallsPerConnection(int calls) {
-      this.maxConcurrentCallsPerConnection = positive(calls, "maxConcurrentCallsPerConnection");
+      this.maxConcurrentCallsPerConnection =
+          requirePositive(calls, "maxConcurrentCallsPerConnection");
       return this;
     }
 
@@ -165,21 +167,21 @@ public final class HardenedServerDefaults {
      * seconds.
      */
     public Builder maxRstFramesPerWindow(int frames, Duration window) {
-      this.maxRstFrames = positive(frames, "frames");
-      this.maxRstWindow = positive(window, "window");
+      this.maxRstFrames = requirePositive(frames, "frames");
+      this.maxRstWindow = requirePositive(window, "window");
       return this;
     }
 
     /** Time a client has to finish the TLS handshake (default 10 s). */
     public Builder handshakeTimeout(Duration timeout) {
-      this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+      this.handshakeTimeout = requirePositive(timeout, "handshakeTimeout");
       return this;
     }
 
     /** How often the server pings an idle connection, and how long it waits (5 min / 20 s). */
     public Builder keepAlive(Duration time, Duration timeout) {
-      this.keepAliveTime = positive(time, "time");
-      this.keepAliveTimeout = positive(timeout, "timeout");
+      this.keepAliveTime = requirePositive(time, "time");
+      this.keepAliveTimeout = requirePositive(timeout, "timeout");
       return this;
     }
 
@@ -188,13 +190,13 @@ public final class HardenedServerDefaults {
      * active calls); more frequent pings close the connection (ping-flood defence).
      */
     public Builder permitKeepAliveTime(Duration time) {
-      this.permitKeepAliveTime = positive(time, "permitKeepAliveTime");
+      this.permitKeepAliveTime = requirePositive(time, "permitKeepAliveTime");
       return this;
     }
 
     /** Closes connections idle this long (default 15 min). */
     public Builder maxConnectionIdle(Duration idle) {
-      this.maxConnectionIdle = positive(idle, "maxConnectionIdle");
+      this.maxConnectionIdle = requirePositive(idle, "maxConnectionIdle");
       return this;
     }
 
@@ -203,29 +205,14 @@ public final class HardenedServerDefaults {
      * min). Clients reconnect transparently, with a fresh handshake.
      */
     public Builder maxConnectionAge(Duration age, Duration grace) {
-      this.maxConnectionAge = positive(age, "age");
-      this.maxConnectionAgeGrace = positive(grace, "grace");
+      this.maxConnectionAge = requirePositive(age, "age");
+      this.maxConnectionAgeGrace = requirePositive(grace, "grace");
       return this;
     }
 
     /** Builds the immutable settings. */
     public HardenedServerDefaults build() {
       return new HardenedServerDefaults(this);
-    }
-
-    private static int positive(int value, String name) {
-      if (value <= 0) {
-        throw new IllegalArgumentException(name + " must be positive");
-      }
-      return value;
-    }
-
-    private static Duration positive(Duration value, String name) {
-      requireNonNull(value, name);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive");
-      }
-      return value;
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.hipaagrpc.auth.authn;
 
+import static dev.hipaagrpc.core.internal.Checks.requireNonNegative;
+import static dev.hipaagrpc.core.internal.Checks.requirePositive;
 import static java.util.Objects.requireNonNull;
 
 import java.io.Closeable;
@@ -283,25 +285,25 @@ public final class KeySource implements Closeable {
 
     /** Cache lifetime when the response has no {@code max-age}. Default: 10 minutes. */
     public RemoteBuilder defaultCacheDuration(Duration d) {
-      this.defaultCacheDuration = positive(d, "defaultCacheDuration");
+      this.defaultCacheDuration = requirePositive(d, "defaultCacheDuration");
       return this;
     }
 
     /** Lower bound on the cache lifetime. Default: 1 minute. */
     public RemoteBuilder minCacheDuration(Duration d) {
-      this.minCacheDuration = positive(d, "minCacheDuration");
+      this.minCacheDuration = requirePositive(d, "minCacheDuration");
       return this;
     }
 
     /** Upper bound on the cache lifetime. Default: 24 hours. */
     public RemoteBuilder maxCacheDuration(Duration d) {
-      this.maxCacheDuration = positive(d, "maxCacheDuration");
+      this.maxCacheDuration = requirePositive(d, "maxCacheDuration");
       return this;
     }
 
     /** Least time between two fetches caused by unknown key ids. Default: 30 seconds. */
     public RemoteBuilder unknownKeyRefreshInterval(Duration d) {
-      this.unknownKeyRefreshInterval = nonNegative(d, "unknownKeyRefreshInterval");
+      this.unknownKeyRefreshInterval = requireNonNegative(d, "unknownKeyRefreshInterval");
       return this;
     }
 
@@ -310,19 +312,19 @@ public final class KeySource implements Closeable {
      * be reached. Default: 6 hours.
      */
     public RemoteBuilder maxStaleness(Duration d) {
-      this.maxStaleness = nonNegative(d, "maxStaleness");
+      this.maxStaleness = requireNonNegative(d, "maxStaleness");
       return this;
     }
 
     /** Least time between fetch attempts after a failed fetch. Default: 30 seconds. */
     public RemoteBuilder failureRetryInterval(Duration d) {
-      this.failureRetryInterval = nonNegative(d, "failureRetryInterval");
+      this.failureRetryInterval = requireNonNegative(d, "failureRetryInterval");
       return this;
     }
 
     /** Connect and request timeout. Default: 5 seconds. */
     public RemoteBuilder timeout(Duration d) {
-      this.timeout = positive(d, "timeout");
+      this.timeout = requirePositive(d, "timeout");
       return this;
     }
 
@@ -362,22 +364,6 @@ public final class KeySource implements Closeable {
       RemoteKeyCache remote = new RemoteKeyCache(this);
       remote.startRefresh();
       return new KeySource(false, null, remote);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive");
-      }
-      return d;
-    }
-
-    private static Duration nonNegative(Duration d, String name) {
-      requireNonNull(d, name);
-      if (d.isNegative()) {
-        throw new IllegalArgumentException(name + " must not be negative");
-      }
-      return d;
     }
   }
 }

@@ -1,6 +1,8 @@
 package dev.hipaagrpc.auth.authn;
 
 import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
+import static dev.hipaagrpc.core.internal.Checks.requireNonNegative;
+import static dev.hipaagrpc.core.internal.Checks.requirePositive;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
@@ -305,7 +307,7 @@ public final class TokenIntrospection {
 
     /** Bounds connect, request and response together. Default: 2 s. */
     public Builder timeout(Duration d) {
-      this.timeout = positive(d, "timeout");
+      this.timeout = requirePositive(d, "timeout");
       return this;
     }
 
@@ -315,13 +317,13 @@ public final class TokenIntrospection {
      * here. Default: 60 s.
      */
     public Builder maxCacheTime(Duration d) {
-      this.maxCacheTime = nonNegative(d, "maxCacheTime");
+      this.maxCacheTime = requireNonNegative(d, "maxCacheTime");
       return this;
     }
 
     /** How long an inactive answer is remembered as inactive (never as valid). Default: 10 s. */
     public Builder inactiveCacheTime(Duration d) {
-      this.inactiveCacheTime = nonNegative(d, "inactiveCacheTime");
+      this.inactiveCacheTime = requireNonNegative(d, "inactiveCacheTime");
       return this;
     }
 
@@ -382,22 +384,6 @@ public final class TokenIntrospection {
             "tlsClientAuthentication needs the sslContext holding the client certificate");
       }
       return new TokenIntrospection(this);
-    }
-
-    private static Duration positive(Duration d, String name) {
-      requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive");
-      }
-      return d;
-    }
-
-    private static Duration nonNegative(Duration d, String name) {
-      requireNonNull(d, name);
-      if (d.isNegative()) {
-        throw new IllegalArgumentException(name + " must not be negative");
-      }
-      return d;
     }
   }
 }
