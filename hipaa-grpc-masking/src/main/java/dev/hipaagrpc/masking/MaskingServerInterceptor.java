@@ -11,7 +11,6 @@ import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
-import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -88,14 +87,11 @@ public final class MaskingServerInterceptor implements SecurityLayer {
 
   private static final String WRITE_RULE_PREFIX = "write-rule:";
 
-  private static final class WriteRuleListener<ReqT>
-      extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+  private static final class WriteRuleListener<ReqT> extends RequestCheckingListener<ReqT> {
     private final MaskingCall<ReqT, ?> call;
     private final Redactor redactor;
     private final @Nullable Principal principal;
     private final CallFacts facts;
-    // Listener callbacks are serialized but may run on different threads.
-    private volatile boolean refused;
 
     WriteRuleListener(
         ServerCall.Listener<ReqT> delegate,
@@ -111,48 +107,27 @@ public final class MaskingServerInterceptor implements SecurityLayer {
     }
 
     @Override
-    public void onMessage(ReqT message) {
-      if (refused) {
-        return;
+    boolean admit(Message proto) {
+      String path;
+      try {
+        path = redactor.forbiddenField(proto, principal);
+      } catch (RuntimeException e) {
+        call.fail("the request's write rules could not be applied", e);
+        return false;
       }
-      if (message instanceof Message proto) {
-        String path;
-        try {
-          path = redactor.forbiddenField(proto, principal);
-        } catch (RuntimeException e) {
-          refused = true;
-          call.fail("the request's write rules could not be applied", e);
-          return;
-        }
-        if (path != null) {
-          refused = true;
-          facts.decision(
-              AccessDecision.deny(
-                  writeRuleId(proto, path), proto.getDescriptorForType().getFile().getName()));
-          log.info(
-              "{} refused: the request sets {} which the caller may not set (correlation id: {})",
-              call.getMethodDescriptor().getFullMethodName(),
-              writeRuleId(proto, path),
-              facts.correlationId());
-          call.refuse(Refusals.status(Status.Code.PERMISSION_DENIED, "Access denied", facts));
-          return;
-        }
+      if (path == null) {
+        return true;
       }
-      super.onMessage(message);
-    }
-
-    @Override
-    public void onHalfClose() {
-      if (!refused) {
-        super.onHalfClose();
-      }
-    }
-
-    @Override
-    public void onReady() {
-      if (!refused) {
-        super.onReady();
-      }
+      facts.decision(
+          AccessDecision.deny(
+              writeRuleId(proto, path), proto.getDescriptorForType().getFile().getName()));
+      log.info(
+          "{} refused: the request sets {} which the caller may not set (correlation id: {})",
+          call.getMethodDescriptor().getFullMethodName(),
+          writeRuleId(proto, path),
+          facts.correlationId());
+      call.refuse(Refusals.status(Status.Code.PERMISSION_DENIED, "Access denied", facts));
+      return false;
     }
   }
 

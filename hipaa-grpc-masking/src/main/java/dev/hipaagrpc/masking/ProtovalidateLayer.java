@@ -16,7 +16,6 @@ import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
-import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -85,11 +84,9 @@ public final class ProtovalidateLayer implements SecurityLayer {
     return new ValidatingListener<>(listener, call, facts);
   }
 
-  private final class ValidatingListener<ReqT> extends SimpleForwardingServerCallListener<ReqT> {
+  private final class ValidatingListener<ReqT> extends RequestCheckingListener<ReqT> {
     private final ServerCall<ReqT, ?> call;
     private final CallFacts facts;
-    // Listener callbacks are serialized but may run on different threads.
-    private volatile boolean refused;
 
     ValidatingListener(ServerCall.Listener<ReqT> delegate, ServerCall<ReqT, ?> call, CallFacts f) {
       super(delegate);
@@ -98,53 +95,31 @@ public final class ProtovalidateLayer implements SecurityLayer {
     }
 
     @Override
-    public void onMessage(ReqT message) {
-      if (refused) {
-        return;
+    boolean admit(Message proto) {
+      ValidationResult result;
+      try {
+        result = validator.validate(proto);
+      } catch (ValidationException | RuntimeException e) {
+        log.error(
+            "{}: the request could not be validated (correlation id: {}): {}",
+            call.getMethodDescriptor().getFullMethodName(),
+            facts.correlationId(),
+            e.getClass().getName());
+        call.close(Refusals.status(Status.Code.INTERNAL, "Internal error", facts), new Metadata());
+        return false;
       }
-      if (message instanceof Message proto) {
-        ValidationResult result;
-        try {
-          result = validator.validate(proto);
-        } catch (ValidationException | RuntimeException e) {
-          refused = true;
-          log.error(
-              "{}: the request could not be validated (correlation id: {}): {}",
-              call.getMethodDescriptor().getFullMethodName(),
-              facts.correlationId(),
-              e.getClass().getName());
-          call.close(
-              Refusals.status(Status.Code.INTERNAL, "Internal error", facts), new Metadata());
-          return;
-        }
-        if (!result.isSuccess()) {
-          refused = true;
-          com.google.rpc.Status details =
-              com.google.rpc.Status.newBuilder()
-                  .setCode(Status.Code.INVALID_ARGUMENT.value())
-                  .setMessage(Refusals.description("Invalid request", facts))
-                  .addDetails(Any.pack(badRequest(result)))
-                  .build();
-          Status status = Refusals.status(Status.Code.INVALID_ARGUMENT, "Invalid request", facts);
-          call.close(status, StatusProto.toStatusRuntimeException(details).getTrailers());
-          return;
-        }
+      if (result.isSuccess()) {
+        return true;
       }
-      super.onMessage(message);
-    }
-
-    @Override
-    public void onHalfClose() {
-      if (!refused) {
-        super.onHalfClose();
-      }
-    }
-
-    @Override
-    public void onReady() {
-      if (!refused) {
-        super.onReady();
-      }
+      com.google.rpc.Status details =
+          com.google.rpc.Status.newBuilder()
+              .setCode(Status.Code.INVALID_ARGUMENT.value())
+              .setMessage(Refusals.description("Invalid request", facts))
+              .addDetails(Any.pack(badRequest(result)))
+              .build();
+      Status status = Refusals.status(Status.Code.INVALID_ARGUMENT, "Invalid request", facts);
+      call.close(status, StatusProto.toStatusRuntimeException(details).getTrailers());
+      return false;
     }
   }
 
