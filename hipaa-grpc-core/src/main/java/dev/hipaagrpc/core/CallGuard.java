@@ -6,7 +6,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *       listener callback → {@code INTERNAL "Internal error"} (the cause kept server-side).
  * </ul>
  *
- * <p>Each is logged in one line without the payload or the exception message.
+ * <p>Each refusal is counted in the stack's once-a-minute refusal summary and logged at DEBUG in
+ * one line without the payload; a failure is logged at WARN with the exception's class only.
  */
 final class CallGuard implements ServerInterceptor {
 
@@ -80,8 +80,6 @@ final class CallGuard implements ServerInterceptor {
   }
 
   private static final class GuardListener<ReqT> extends ServerCall.Listener<ReqT> {
-    private static final AtomicLong refusedLogged = new AtomicLong();
-
     private final ServerCall.Listener<ReqT> delegate;
     private final ClosingCall<ReqT, ?> call;
     private final CallFacts facts;
@@ -123,14 +121,13 @@ final class CallGuard implements ServerInterceptor {
 
     private void refuse(Status.Code code, String fixed) {
       refused = true;
-      // Bounded: one line per refusal class is enough to notice an attack, not to be flooded.
-      if (refusedLogged.incrementAndGet() <= 1000) {
-        logger.info(
-            "Refused {}: {} (correlation id {})",
-            call.getMethodDescriptor().getFullMethodName(),
-            fixed,
-            facts.correlationId());
-      }
+      // Each refusal is counted in the once-a-minute WARN summary (Refusals.status); the line of
+      // this call is a detail, at DEBUG, so a flood of malformed requests cannot flood the log.
+      logger.debug(
+          "Refused {}: {} (correlation id {})",
+          call.getMethodDescriptor().getFullMethodName(),
+          fixed,
+          facts.correlationId());
       call.refuse(code, fixed, facts);
     }
 

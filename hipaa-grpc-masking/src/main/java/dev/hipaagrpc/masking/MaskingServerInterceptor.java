@@ -121,7 +121,7 @@ public final class MaskingServerInterceptor implements SecurityLayer {
       facts.decision(
           AccessDecision.deny(
               writeRuleId(proto, path), proto.getDescriptorForType().getFile().getName()));
-      log.info(
+      log.debug(
           "{} refused: the request sets {} which the caller may not set (correlation id: {})",
           call.getMethodDescriptor().getFullMethodName(),
           writeRuleId(proto, path),

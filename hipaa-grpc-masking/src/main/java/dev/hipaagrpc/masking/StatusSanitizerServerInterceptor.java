@@ -245,7 +245,7 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
           code == Status.Code.INTERNAL
               || code == Status.Code.DATA_LOSS
               || code == Status.Code.UNAVAILABLE;
-      if (!(serverSide ? log.isWarnEnabled() : log.isInfoEnabled())) {
+      if (!(serverSide ? log.isWarnEnabled() : log.isDebugEnabled())) {
         return;
       }
       StringBuilder detail = new StringBuilder();
@@ -268,7 +268,10 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
       if (serverSide) {
         log.warn("{}", detail);
       } else {
-        log.info("{}", detail);
+        // A refusal or a service's own NOT_FOUND is a detail: the stack's once-a-minute refusal
+        // summary is what an operator reads; per-call lines at INFO would let callers flood the
+        // log.
+        log.debug("{}", detail);
       }
     }
   }
