@@ -1,13 +1,22 @@
 package dev.hipaagrpc.audit;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +37,20 @@ import org.jspecify.annotations.Nullable;
  * and {@code HDIRECT} (facility directory): 164.528(a)(1)(i), (ii) and (v). Disclosures with no
  * purpose recorded are listed (the rule excludes only what is shown to be excluded). Verify the log
  * first; the report reads what is there. Immutable and thread-safe.
+ *
+ * <p>The command line ({@code java -cp <audit classpath> dev.hipaagrpc.audit.DisclosureReport}):
+ *
+ * <pre>
+ * printf '%s' 'MRN-0012345' | DisclosureReport --dir DIR --identifier-key FILE --recipients FILE
+ *     [--from ISO-INSTANT] [--to ISO-INSTANT] [--excluded-purposes TREAT,HPAYMT,...|none]
+ * </pre>
+ *
+ * reads the patient id from standard input (so it stays out of shell history and process listings),
+ * the other entities from the recipients file (one {@code callerId=name} per line; blank lines and
+ * lines starting with {@code #} are ignored), and prints one tab-separated line per disclosure
+ * (time, recipient, description, purpose, correlation id) under a header, and the count on standard
+ * error. Exits 0 on success and 2 on a usage or I/O error; error output names no file content and
+ * no patient id.
  */
 public final class DisclosureReport {
 
@@ -108,6 +131,105 @@ public final class DisclosureReport {
       }
     }
     return null;
+  }
+
+  /**
+   * The command line; see the class documentation.
+   *
+   * @param args the options
+   */
+  public static void main(String[] args) {
+    System.exit(run(args, System.in, System.out, System.err));
+  }
+
+  static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err) {
+    Path dir = null;
+    Path key = null;
+    Path recipientsFile = null;
+    Set<String> excludedPurposes = DEFAULT_EXCLUDED_PURPOSES;
+    Instant from = Instant.EPOCH;
+    Instant to = Instant.parse("9999-12-31T23:59:59Z");
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--dir" -> dir = Path.of(args[++i]);
+          case "--identifier-key" -> key = Path.of(args[++i]);
+          case "--recipients" -> recipientsFile = Path.of(args[++i]);
+          case "--from" -> from = Instant.parse(args[++i]);
+          case "--to" -> to = Instant.parse(args[++i]);
+          case "--excluded-purposes" -> excludedPurposes = purposes(args[++i]);
+          default -> throw new IllegalArgumentException("unknown option");
+        }
+      }
+      if (dir == null || key == null || recipientsFile == null) {
+        throw new IllegalArgumentException("--dir, --identifier-key and --recipients are required");
+      }
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException | DateTimeParseException e) {
+      err.println(
+          "usage: DisclosureReport --dir DIR --identifier-key FILE --recipients FILE"
+              + " [--from ISO-INSTANT] [--to ISO-INSTANT]"
+              + " [--excluded-purposes CODE,CODE...|none]  (patient id on standard input)");
+      return 2;
+    }
+    Path reading = recipientsFile;
+    try {
+      List<String> lines = Files.readAllLines(recipientsFile, UTF_8);
+      reading = key;
+      Builder b = newBuilder(AccessReport.create(AuditKeys.readSecretKey(key)));
+      for (int n = 0; n < lines.size(); n++) {
+        String line = lines.get(n).strip();
+        if (line.isEmpty() || line.startsWith("#")) {
+          continue;
+        }
+        int eq = line.indexOf('=');
+        if (eq <= 0 || eq == line.length() - 1) {
+          err.println(recipientsFile + ": line " + (n + 1) + " is not callerId=name");
+          return 2;
+        }
+        b.recipient(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+      }
+      DisclosureReport report;
+      try {
+        report = b.excludedPurposes(excludedPurposes).build();
+      } catch (IllegalStateException e) {
+        err.println(recipientsFile + ": declares no recipient");
+        return 2;
+      }
+      String patientId =
+          new BufferedReader(new InputStreamReader(stdin, UTF_8)).lines().findFirst().orElse("");
+      patientId = patientId.strip();
+      if (patientId.isEmpty()) {
+        err.println("no patient id on standard input");
+        return 2;
+      }
+      reading = dir;
+      List<Disclosure> found = report.disclosuresOf(dir, patientId, from, to);
+      out.println("time\trecipient\tdescription\tpurpose\tcorrelationId");
+      for (Disclosure d : found) {
+        out.println(
+            String.join(
+                "\t", d.time(), d.recipient(), d.description(), d.purpose(), d.correlationId()));
+      }
+      err.println(found.size() + " disclosures");
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      err.println("error reading " + reading + ": " + e.getClass().getSimpleName());
+      return 2;
+    }
+  }
+
+  private static Set<String> purposes(String list) {
+    if (list.equals("none")) {
+      return Set.of();
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String p : Arrays.asList(list.split(",", -1))) {
+      if (p.isBlank()) {
+        throw new IllegalArgumentException("empty purpose");
+      }
+      out.add(p.strip());
+    }
+    return out;
   }
 
   /** Configures a {@link DisclosureReport}. Not thread-safe. */
