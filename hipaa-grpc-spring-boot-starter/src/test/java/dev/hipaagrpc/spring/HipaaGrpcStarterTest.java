@@ -1,5 +1,6 @@
 package dev.hipaagrpc.spring;
 
+import static dev.hipaagrpc.spring.StarterFixture.bearer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -7,12 +8,10 @@ import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.spring.testing.NoteReply;
 import dev.hipaagrpc.spring.testing.NoteRequest;
 import dev.hipaagrpc.spring.testing.NotesGrpc;
-import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -23,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -187,18 +185,5 @@ class HipaaGrpcStarterTest {
     StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
     assertThat(e).as("call should have failed").isNotNull();
     return e.getStatus().getCode();
-  }
-
-  private static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(headers);
-      }
-    };
   }
 }

@@ -10,7 +10,9 @@ import dev.hipaagrpc.tls.IdentityMaterial;
 import dev.hipaagrpc.tls.MtlsChannelCredentials;
 import dev.hipaagrpc.tls.TrustMaterial;
 import io.grpc.BindableService;
+import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
+import io.grpc.Metadata;
 import io.grpc.stub.StreamObserver;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Jwks;
@@ -25,6 +27,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -124,6 +127,20 @@ final class StarterFixture {
         .claim("roles", List.of(roles))
         .signWith(signer.getPrivate(), Jwts.SIG.RS256)
         .compact();
+  }
+
+  /** Call credentials sending {@code token} as a bearer token. */
+  static CallCredentials bearer(String token) {
+    return new CallCredentials() {
+      @Override
+      public void applyRequestMetadata(
+          RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
+        Metadata headers = new Metadata();
+        headers.put(
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        applier.apply(headers);
+      }
+    };
   }
 
   /** A Spring Boot application serving {@link Notes}. */
