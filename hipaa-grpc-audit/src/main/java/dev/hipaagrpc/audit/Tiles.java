@@ -41,7 +41,12 @@ final class Tiles {
     return dir.resolve(rel);
   }
 
-  /** Writes a tile (atomically: a reader sees the whole tile or none). Not synced: derived data. */
+  /**
+   * Writes a tile (atomically: a reader sees the whole tile or none). Not synced: derived data. A
+   * full tile replaces the tile's partial ones: they are deleted once it is written, since each is
+   * a prefix of it ({@link #read} then serves their widths from the full tile), so the directory
+   * holds at most one partial tile set per level however many checkpoints were signed.
+   */
   void write(int level, long index, byte[] hashes, int off, int width) throws IOException {
     Path p = path(level, index, width);
     Files.createDirectories(p.getParent());
@@ -50,6 +55,24 @@ final class Tiles {
       out.write(hashes, off, width * HASH);
     }
     LogFiles.replace(tmp, p);
+    if (width == WIDTH) {
+      deletePartials(p.resolveSibling(p.getFileName() + ".p"));
+    }
+  }
+
+  /** Best effort: a partial tile left behind is only disk space, never a wrong answer. */
+  private static void deletePartials(Path partials) {
+    if (!Files.isDirectory(partials)) {
+      return;
+    }
+    try (var widths = Files.newDirectoryStream(partials)) {
+      for (Path w : widths) {
+        Files.deleteIfExists(w);
+      }
+      Files.deleteIfExists(partials);
+    } catch (IOException e) {
+      // Left for the next full tile's write or an operator; readers prefer the full tile anyway.
+    }
   }
 
   /**

@@ -164,8 +164,18 @@ class MerkleTest {
     for (int i = 0; i < 256; i++) {
       assertThat(hex(Merkle.hashAt(tile0, i * 32))).isEqualTo(hex(leaves.get(i)));
     }
-    byte[] level1 = Files.readAllBytes(new Tiles(dir).path(1, 0, 1));
+    byte[] level1 = new Tiles(dir).read(1, 0, 1);
+    assertThat(level1).isNotNull();
     assertThat(hex(level1)).isEqualTo(hex(Merkle.mth(leaves, 0, 256)));
+    // Full tiles replaced their partial ones, and every checkpointed size still restores.
+    assertThat(new Tiles(dir).path(0, 0, 255).getParent()).doesNotExist();
+    assertThat(new Tiles(dir).path(1, 0, 1).getParent()).doesNotExist();
+    assertThat(new Tiles(dir).path(0, 257, 44)).exists(); // the tree's open edge keeps its own
+    for (int size : checkpoints) {
+      MerkleTree restored = new MerkleTree(new Tiles(dir), false);
+      assertThat(restored.restore(size)).as("size %d", size).isTrue();
+      assertThat(hex(restored.root())).isEqualTo(hex(Merkle.mth(leaves, 0, size)));
+    }
     assertThat(new MerkleTree(new Tiles(dir), false).restore(70_000_000))
         .as("never written")
         .isFalse();
