@@ -289,6 +289,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
               persisted == null ? "the start" : persisted,
               backoff);
           rewind();
+          reportLagQuietly();
           sleep(backoff);
           backoff = Math.min(backoff * 2, 5000);
           continue;
@@ -557,6 +558,17 @@ public final class KafkaAuditForwarder implements AutoCloseable {
         throw new SendFailed(e);
       }
       notesShipped.put(name, hash);
+    }
+  }
+
+  private void reportLagQuietly() {
+    try {
+      List<Path> files = AuditLine.logFiles(dir);
+      if (!files.isEmpty()) {
+        reportLag(files);
+      }
+    } catch (IOException | RuntimeException e) {
+      // The next round reports it.
     }
   }
 
