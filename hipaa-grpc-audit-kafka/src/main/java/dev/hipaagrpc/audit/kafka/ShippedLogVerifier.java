@@ -136,6 +136,7 @@ public final class ShippedLogVerifier {
     long next;
     boolean relink;
     long records;
+    long events;
     long duplicates;
     final List<ShippingReport.Gap> gaps = new ArrayList<>();
     long conflicts;
@@ -208,12 +209,16 @@ public final class ShippedLogVerifier {
     }
 
     void take(long seq, byte[] line) {
+      AuditLine l = AuditLine.parse(line);
       AuditChain.Rejection r = relink ? chain.restart(line) : chain.append(line);
       if (r != null) {
         error(r.problem() + " at seq " + r.seq() + ": " + r.detail());
         relink = true;
       } else {
         records++;
+        if (l != null && !l.isCheckpoint()) {
+          events++;
+        }
         relink = false;
       }
       remember(seq, sha256(line));
@@ -326,6 +331,7 @@ public final class ShippedLogVerifier {
       return new ShippingReport.OriginReport(
           name,
           records,
+          events,
           next - 1,
           duplicates,
           gaps,

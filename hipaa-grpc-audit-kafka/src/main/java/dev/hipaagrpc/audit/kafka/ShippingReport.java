@@ -38,6 +38,7 @@ public record ShippingReport(List<OriginReport> origins, Map<String, Long> unkno
    *
    * @param origin the log's origin (the message key)
    * @param records distinct records received and verified in order
+   * @param events how many of them are events (the rest are checkpoints)
    * @param lastSeq the highest sequence number taken into the chain, or -1
    * @param duplicatesDropped redelivered records identical to one already received
    * @param gaps missing sequence ranges, each {@code [from, to]} inclusive
@@ -53,6 +54,7 @@ public record ShippingReport(List<OriginReport> origins, Map<String, Long> unkno
   public record OriginReport(
       String origin,
       long records,
+      long events,
       long lastSeq,
       long duplicatesDropped,
       List<Gap> gaps,
@@ -93,6 +95,7 @@ public record ShippingReport(List<OriginReport> origins, Map<String, Long> unkno
       j.addProperty("origin", o.origin());
       j.addProperty("ok", o.ok());
       j.addProperty("records", o.records());
+      j.addProperty("events", o.events());
       j.addProperty("lastSeq", o.lastSeq());
       j.addProperty("duplicatesDropped", o.duplicatesDropped());
       JsonArray gaps = new JsonArray();
