@@ -651,7 +651,8 @@ public final class KafkaAuditForwarder implements AutoCloseable {
    * <pre>
    * java -cp ... dev.hipaagrpc.audit.kafka.KafkaAuditForwarder --dir /var/log/audit \
    *     --topic audit --bootstrap-servers kafka-1:9093 [--producer-config client.properties] \
-   *     [--position file] [--origin name] [--poll-interval-ms 200] [--insecure-plaintext]
+   *     [--position file] [--origin name] [--poll-interval-ms 200] [--delivery-timeout-ms 30000]
+   *     [--insecure-plaintext]
    * </pre>
    *
    * <p>{@code --producer-config} is a Kafka client properties file (TLS trust store, SASL). Exit
@@ -702,6 +703,10 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     if (poll != null) {
       b.pollInterval(Duration.ofMillis(Long.parseLong(poll)));
     }
+    String delivery = opts.get("delivery-timeout-ms");
+    if (delivery != null) {
+      b.deliveryTimeout(Duration.ofMillis(Long.parseLong(delivery)));
+    }
     KafkaAuditForwarder f = b.build();
     try {
       f.start();
@@ -724,7 +729,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     System.err.println(
         "usage: KafkaAuditForwarder --dir <log directory> --topic <topic> --bootstrap-servers"
             + " <host:port,...> [--producer-config <file>] [--position <file>] [--origin <name>]"
-            + " [--poll-interval-ms <n>] [--insecure-plaintext]");
+            + " [--poll-interval-ms <n>] [--delivery-timeout-ms <n>] [--insecure-plaintext]");
     System.exit(64);
   }
 

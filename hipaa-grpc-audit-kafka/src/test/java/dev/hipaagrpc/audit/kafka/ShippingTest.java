@@ -66,6 +66,7 @@ class ShippingTest {
         writeAll(sinks, written, 100); // calls go on: the local log is the durable copy
         kill(forwarders[2]);
         writeAll(sinks, written, 50);
+        awaitLogged("send failed", 0, 1);
         broker.restart();
         forwarders[2] = startForwarder(logs.get(2), broker, 2);
 
@@ -160,12 +161,29 @@ class ShippingTest {
             broker.bootstrapServers(),
             "--poll-interval-ms",
             "50",
+            // Short, so that sends fail during the outage and are sent again from the position.
+            "--delivery-timeout-ms",
+            "2000",
             "--insecure-plaintext");
     return new ProcessBuilder(cmd)
         .redirectErrorStream(true)
         .redirectOutput(
             ProcessBuilder.Redirect.appendTo(tmp.resolve("forwarder-" + r + ".log").toFile()))
         .start();
+  }
+
+  /** Waits until each named forwarder's log says {@code what} (bounded). */
+  private void awaitLogged(String what, int... replicas) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (int r : replicas) {
+      Path f = tmp.resolve("forwarder-" + r + ".log");
+      while (!Files.exists(f) || !Files.readString(f).contains(what)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("forwarder " + r + " never logged '" + what + "'");
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   private static void kill(Process p) throws InterruptedException {
