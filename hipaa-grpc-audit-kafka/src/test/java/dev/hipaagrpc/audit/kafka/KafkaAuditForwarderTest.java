@@ -115,6 +115,53 @@ class KafkaAuditForwarderTest {
   }
 
   @Test
+  void receiverCli_printsReport_exitCodeSaysWhetherEveryOriginVerified() throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log")).writeClosed(30);
+    String topic = newTopic();
+    long last = lastSeq(log);
+    try (KafkaAuditForwarder f = forwarder(log, topic).build()) {
+      f.start();
+      Path pos = log.dir.resolve("shipping.position");
+      await(() -> shippedSeq(pos) == last, "every record is acknowledged");
+    }
+    Path pub = tmp.resolve("signing.pub");
+    Path chain = tmp.resolve("chain.key");
+    Path otherPub = tmp.resolve("other.pub");
+    dev.hipaagrpc.audit.AuditKeys.writePublicKey(pub, log.signing.getPublic());
+    dev.hipaagrpc.audit.AuditKeys.writeSecretKey(chain, log.genesis);
+    dev.hipaagrpc.audit.AuditKeys.writePublicKey(
+        otherPub, dev.hipaagrpc.audit.AuditKeys.newSigningKeyPair().getPublic());
+    String[] base = {
+      "--bootstrap-servers",
+      broker.bootstrapServers(),
+      "--topic",
+      topic,
+      "--insecure-plaintext",
+      "--timeout-seconds",
+      "30",
+      "--origin",
+      log.origin()
+    };
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream ps = new java.io.PrintStream(out, true, UTF_8);
+    int ok =
+        KafkaAuditReceiver.run(
+            concat(base, "--public-key", pub.toString(), "--chain-key", chain.toString()), ps, ps);
+    assertThat(ok).as(out.toString(UTF_8)).isZero();
+    assertThat(out.toString(UTF_8)).contains("\"ok\": true").contains("\"events\": 30");
+    int bad = KafkaAuditReceiver.run(concat(base, "--public-key", otherPub.toString()), ps, ps);
+    assertThat(bad).isEqualTo(1);
+    int usage = KafkaAuditReceiver.run(new String[] {"--topic", topic}, ps, ps);
+    assertThat(usage).isEqualTo(2);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  @Test
   void brokerDown_positionStays_lagReported_retentionDeferred_thenCatchesUp() throws Exception {
     TestLogs log = new TestLogs(tmp.resolve("log"));
     String topic = newTopic();

@@ -183,6 +183,20 @@ class ShippedLogVerifierTest {
   }
 
   @Test
+  void report_namesSequenceNumbersNeverContent() throws Exception {
+    ShippedLogVerifier v = verifier();
+    String edited = new String(lines.get(33), UTF_8).replace("corr-", "CORR-");
+    lines.set(33, edited.getBytes(UTF_8));
+    lines.forEach(l -> v.acceptRecord(origin, l));
+    v.acceptRecord(origin, "{\"seq\":7,corr-garbage".getBytes(UTF_8));
+    v.acceptRecord(origin, new TestLogs(tmp.resolve("x")).writeClosed(60).lines().get(40));
+    v.finish();
+    String json = v.report().toJson();
+    assertThat(v.report().origins().get(0).errorCount()).isGreaterThanOrEqualTo(2);
+    assertThat(json).doesNotContain("corr-").doesNotContain("CORR-").doesNotContain("000000000");
+  }
+
+  @Test
   void unknownOrigin_reported() {
     ShippedLogVerifier v = verifier();
     lines.forEach(l -> v.acceptRecord(origin, l));
