@@ -295,7 +295,8 @@ public final class KafkaAuditForwarder implements AutoCloseable {
           continue;
         } catch (IOException e) {
           logger.warn(
-              "audit shipping: cannot read the log or write the position ({}); retrying", e.getClass().getSimpleName());
+              "audit shipping: cannot read the log or write the position ({}); retrying",
+              e.getClass().getSimpleName());
           sleep(pollInterval.toMillis());
           continue;
         }
