@@ -14,15 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -90,7 +86,6 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   static final String KIND_RECORD = "record";
   static final String KIND_NOTE = "note";
   private static final int MAX_LINE = 16 << 20;
-  private static final HexFormat HEX = HexFormat.of();
 
   private final Path dir;
   private final String topic;
@@ -116,6 +111,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   private @Nullable Path file;
   private long offset;
   private final Map<String, String> notesShipped = new HashMap<>();
+  private boolean shrunk;
 
   private KafkaAuditForwarder(Builder b) {
     this.dir = b.dir;
@@ -372,11 +368,20 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     List<byte[]> lines = new ArrayList<>();
     long size = readLines(f, offset, lines);
     if (size < offset) {
-      throw new IllegalStateException(
-          "the audit file "
-              + f.getFileName()
-              + " became shorter than what was shipped from it:"
-              + " restart the forwarder after crash recovery, or investigate an edit");
+      // Crash recovery of a restarted writer, or a failed write being truncated back: wait until
+      // the file is at least as long again, then check the shipped line as on start.
+      if (!shrunk) {
+        shrunk = true;
+        logger.warn(
+            "audit shipping: {} is shorter than the shipped position; waiting for the writer",
+            f.getFileName());
+      }
+      return false;
+    }
+    if (shrunk) {
+      shrunk = false;
+      resume(); // throws if the shipped line is not there any more (and no crash explains it)
+      return true;
     }
     if (lines.isEmpty()) {
       int i = files.indexOf(f);
@@ -628,11 +633,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   }
 
   static String sha256(byte[] b) {
-    try {
-      return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
+    return KafkaClients.sha256Hex(b);
   }
 
   /** A send that the broker did not acknowledge. */
@@ -841,9 +842,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
      *     {@link #allowInsecurePlaintext} is not set
      */
     public KafkaAuditForwarder build() {
-      if (props.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
-        throw new IllegalStateException("bootstrapServers(...) is required");
-      }
+      KafkaClients.requireBootstrapAndTls(props, allowPlaintext, "sends");
       refuse(ProducerConfig.ACKS_CONFIG, "all", "-1");
       refuse(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
       Object inFlight = props.get(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
@@ -854,16 +853,6 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       }
       if (props.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG) != null) {
         throw new IllegalStateException("the forwarder does not use transactions");
-      }
-      String protocol =
-          String.valueOf(props.getOrDefault("security.protocol", "PLAINTEXT"))
-              .toUpperCase(Locale.ROOT);
-      if (!allowPlaintext && !protocol.equals("SSL") && !protocol.equals("SASL_SSL")) {
-        throw new IllegalStateException(
-            "security.protocol "
-                + protocol
-                + " sends audit records unencrypted: use SSL or SASL_SSL, or"
-                + " allowInsecurePlaintext(true) for a loopback test broker");
       }
       return new KafkaAuditForwarder(this);
     }

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeoutException;
@@ -257,19 +256,7 @@ public final class KafkaAuditReceiver {
      *     TLS and {@link #allowInsecurePlaintext} is not set
      */
     public KafkaAuditReceiver build() {
-      if (props.getProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
-        throw new IllegalStateException("bootstrapServers(...) is required");
-      }
-      String protocol =
-          String.valueOf(props.getOrDefault("security.protocol", "PLAINTEXT"))
-              .toUpperCase(Locale.ROOT);
-      if (!allowPlaintext && !protocol.equals("SSL") && !protocol.equals("SASL_SSL")) {
-        throw new IllegalStateException(
-            "security.protocol "
-                + protocol
-                + " reads audit records unencrypted: use SSL or SASL_SSL, or"
-                + " allowInsecurePlaintext(true) for a loopback test broker");
-      }
+      KafkaClients.requireBootstrapAndTls(props, allowPlaintext, "reads");
       return new KafkaAuditReceiver(this);
     }
 

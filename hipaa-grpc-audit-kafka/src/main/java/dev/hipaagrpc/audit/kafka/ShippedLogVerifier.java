@@ -7,7 +7,6 @@ import dev.hipaagrpc.audit.AuditChain;
 import dev.hipaagrpc.audit.AuditLine;
 import dev.hipaagrpc.core.internal.Checks;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -194,7 +193,7 @@ public final class ShippedLogVerifier {
             "seq "
                 + seq
                 + " was delivered again beyond the duplicate window: it could not be compared");
-      } else if (MessageDigest.isEqual(h, sha256(line))) {
+      } else if (MessageDigest.isEqual(h, KafkaClients.sha256(line))) {
         duplicates++;
       } else {
         conflict(seq);
@@ -221,7 +220,7 @@ public final class ShippedLogVerifier {
         }
         relink = false;
       }
-      remember(seq, sha256(line));
+      remember(seq, KafkaClients.sha256(line));
       next = seq + 1;
       checkPendingNotes();
     }
@@ -240,7 +239,7 @@ public final class ShippedLogVerifier {
     }
 
     void note(String text) {
-      if (!notesSeen.add(hex(sha256(text.getBytes(UTF_8))))) {
+      if (!notesSeen.add(KafkaClients.sha256Hex(text.getBytes(UTF_8)))) {
         return; // redelivered
       }
       judge(text, chain.checkNote(text, name));
@@ -343,18 +342,6 @@ public final class ShippedLogVerifier {
           errors,
           errorCount);
     }
-  }
-
-  private static byte[] sha256(byte[] b) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(b);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
-  }
-
-  private static String hex(byte[] b) {
-    return java.util.HexFormat.of().formatHex(b);
   }
 
   /** Configures a {@link ShippedLogVerifier}. Not thread-safe. */

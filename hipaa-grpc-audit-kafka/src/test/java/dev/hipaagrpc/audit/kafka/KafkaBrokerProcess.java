@@ -122,7 +122,6 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         "num.network.threads=2",
         "num.io.threads=2",
         "background.threads=2",
-        "log.flush.interval.messages=1",
         "");
   }
 
