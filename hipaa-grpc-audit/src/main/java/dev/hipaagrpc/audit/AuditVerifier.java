@@ -3,24 +3,15 @@ package dev.hipaagrpc.audit;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
-import dev.hipaagrpc.audit.proto.AuditRecord;
-import dev.hipaagrpc.audit.proto.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PublicKey;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -114,11 +105,7 @@ public final class AuditVerifier {
    */
   public record SigningKey(PublicKey key, long fromSeq) {}
 
-  /** Bounds the key derivation for the first record of a pruned log (an hour of hashing). */
-  private static final long MAX_FIRST_EPOCH = 1L << 26;
-
   private final PublicKey publicKey;
-  private final String keyId;
   private final byte @Nullable [] chainKey;
   private final Map<Long, String> anchors;
   private final Map<Long, byte[]> anchorLines;
@@ -131,7 +118,6 @@ public final class AuditVerifier {
 
   private AuditVerifier(Builder b) {
     this.publicKey = b.publicKey;
-    this.keyId = Checkpoints.keyId(b.publicKey);
     this.chainKey = b.chainKey;
     this.anchors = Map.copyOf(b.anchors);
     this.anchorLines = Map.copyOf(b.anchorLines);
@@ -237,10 +223,7 @@ public final class AuditVerifier {
     boolean treeUsable = true;
     // Notes by tree size, each with where it came from.
     final java.util.TreeMap<Long, List<String[]>> notesBySize = new java.util.TreeMap<>();
-    PublicKey currentKey = publicKey;
-    String currentKeyId = keyId;
-    long keySwitchSeq = 0;
-    final List<SigningKey> keyHistory = new ArrayList<>(List.of(new SigningKey(publicKey, 0)));
+    final RecordChecks checks = new RecordChecks(publicKey, chainKey, keysFrom);
     long notesVerified;
     long verified;
     long checkpoints;
@@ -252,8 +235,6 @@ public final class AuditVerifier {
     LogLines.@Nullable Entry lastEntry;
     long sinceCheckpoint;
     @Nullable Failure failure;
-    long keyEpoch = -1;
-    byte @Nullable [] key;
     final Map<Long, String> seenAnchors = new HashMap<>();
 
     Run(int files, String directory, Tiles tiles) {
@@ -292,7 +273,7 @@ public final class AuditVerifier {
     boolean noteSigned(String[] note) {
       SignedNotes.Note n = SignedNotes.parse(note[2]);
       SignedNotes.Checkpoint cp = n == null ? null : SignedNotes.checkpoint(n.text());
-      return n != null && cp != null && SignedNotes.verify(n, cp.origin(), currentKey);
+      return n != null && cp != null && SignedNotes.verify(n, cp.origin(), checks.currentKey());
     }
 
     /** Adds the record to the tree and checks the notes of the size it completes. */
@@ -343,7 +324,7 @@ public final class AuditVerifier {
           sinceCheckpoint,
           "CLOSE".equals(lastReason),
           notesVerified,
-          List.copyOf(keyHistory),
+          checks.history(),
           failure);
     }
 
@@ -584,7 +565,7 @@ public final class AuditVerifier {
       LogLines.Entry anchor = new LogLines.Entry("anchor", 0, a, true, false);
       Frame af = requireNonNull(anchor.frame);
       // The anchor's epoch precedes the first record's: derive keys again from there.
-      key = null;
+      checks.forgetKey();
       String problem = content(anchor);
       if (problem == null) {
         problem = signatureProblem(anchor, af);
@@ -604,121 +585,11 @@ public final class AuditVerifier {
 
     /** Schema and HMAC; returns a description of what is wrong, or null. */
     @Nullable String content(LogLines.Entry x) {
-      Frame f = x.frame;
-      if (f == null) {
-        return "not a well-formed record";
-      }
-      AuditRecord.Builder rec = AuditRecord.newBuilder();
-      try {
-        JsonFormat.parser().merge(new String(x.bytes, UTF_8), rec);
-      } catch (InvalidProtocolBufferException | RuntimeException e) {
-        return "not a record of the audit schema";
-      }
-      if (rec.getSeq() != f.seq
-          || rec.getEpoch() != f.epoch
-          || !rec.getPrev().equals(f.prev)
-          || !rec.getMac().equals(f.mac)
-          || rec.getBodyCase() == AuditRecord.BodyCase.BODY_NOT_SET
-          || (rec.getBodyCase() == AuditRecord.BodyCase.CHECKPOINT) != f.checkpoint
-          || (f.checkpoint && !rec.getCheckpoint().getReason().name().equals(f.reason))) {
-        return "the record's fields do not match its frame";
-      }
-      byte[] k0 = chainKey;
-      if (k0 != null) {
-        byte[] k = keyFor(k0, f.epoch);
-        if (k == null) {
-          return "key epoch out of order";
-        }
-        Mac mac = Crypto.hmac(k);
-        mac.update(x.bytes, 0, f.bodyLength);
-        if (!Crypto.hexEquals(Crypto.HEX.formatHex(mac.doFinal()), f.mac)) {
-          return "the HMAC does not verify: the record was altered";
-        }
-      }
-      return null;
-    }
-
-    /**
-     * K_epoch, evolving forward from the last key used; null if the epoch went backwards or jumped
-     * (a genuine log advances by one epoch at a time).
-     */
-    byte @Nullable [] keyFor(byte[] k0, long epoch) {
-      byte[] k = key;
-      if (k == null) {
-        if (epoch > MAX_FIRST_EPOCH) {
-          return null;
-        }
-        k = Crypto.keyForEpoch(k0, epoch);
-        key = k;
-        keyEpoch = epoch;
-        return k;
-      }
-      // Forward jumps are allowed here (a deleted file skips epochs; the sequence check names
-      // that), bounded so that a forged epoch cannot make us hash for hours.
-      if (epoch < keyEpoch || epoch - keyEpoch > MAX_FIRST_EPOCH) {
-        return null;
-      }
-      while (keyEpoch < epoch) {
-        byte[] next = Crypto.evolve(k);
-        Arrays.fill(k, (byte) 0);
-        k = next;
-        keyEpoch++;
-      }
-      key = k;
-      return k;
+      return checks.content(x.bytes, x.frame);
     }
 
     @Nullable String signatureProblem(LogLines.Entry x, Frame f) {
-      AuditRecord.Builder rec = AuditRecord.newBuilder();
-      try {
-        JsonFormat.parser().merge(new String(x.bytes, UTF_8), rec);
-      } catch (InvalidProtocolBufferException e) {
-        return "checkpoint unreadable";
-      }
-      Checkpoint cp = rec.getCheckpoint();
-      Map.Entry<Long, PublicKey> given = keysFrom.floorEntry(f.seq);
-      if (given != null && given.getKey() > keySwitchSeq) {
-        switchKey(given.getValue(), given.getKey());
-      }
-      if (!cp.getKeyId().equals(currentKeyId)) {
-        return "the checkpoint was signed by another key (key id mismatch)";
-      }
-      byte[] canonical =
-          Checkpoints.canonical(
-              f.seq,
-              f.epoch,
-              f.prev,
-              cp.getReason().name(),
-              cp.getTime(),
-              cp.getTruncatedBytes(),
-              cp.getKeyId(),
-              cp.getNextKey());
-      if (!Checkpoints.verify(currentKey, canonical, cp.getSignature())) {
-        return "the checkpoint's Ed25519 signature does not verify";
-      }
-      if (cp.getReason() == Checkpoint.Reason.KEY_ROTATION) {
-        PublicKey next;
-        try {
-          next =
-              KeyFactory.getInstance("Ed25519")
-                  .generatePublic(
-                      new X509EncodedKeySpec(Base64.getDecoder().decode(cp.getNextKey())));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-          return "the key rotation names no valid Ed25519 key";
-        }
-        // The hand-over, signed by the outgoing key: the next key signs from the next record.
-        switchKey(next, f.seq + 1);
-      } else if (!cp.getNextKey().isEmpty()) {
-        return "only a KEY_ROTATION checkpoint names a next key";
-      }
-      return null;
-    }
-
-    void switchKey(PublicKey k, long fromSeq) {
-      currentKey = k;
-      currentKeyId = Checkpoints.keyId(k);
-      keySwitchSeq = fromSeq;
-      keyHistory.add(new SigningKey(k, fromSeq));
+      return checks.signatureProblem(x.bytes, f);
     }
   }
 

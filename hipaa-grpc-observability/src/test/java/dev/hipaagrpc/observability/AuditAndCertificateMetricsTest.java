@@ -41,6 +41,27 @@ class AuditAndCertificateMetricsTest {
   }
 
   @Test
+  void shippingMetrics_lagAckAgeAndFailures_asMeters() {
+    Instant t0 = Instant.parse("2026-05-01T00:00:00Z");
+    Clock at10s = Clock.fixed(t0.plusSeconds(10), ZoneOffset.UTC);
+    MicrometerShippingMetrics m = MicrometerShippingMetrics.create(registry, at10s);
+    m.lag(42, 9000);
+    m.acknowledged(30, t0.toEpochMilli());
+    m.acknowledged(12, t0.toEpochMilli());
+    m.sendFailed();
+
+    assertThat(registry.get("hipaa.grpc.audit.shipping.lag.records").gauge().value()).isEqualTo(42);
+    assertThat(registry.get("hipaa.grpc.audit.shipping.lag.bytes").gauge().value()).isEqualTo(9000);
+    assertThat(registry.get("hipaa.grpc.audit.shipping.ack.age").gauge().value()).isEqualTo(10);
+    assertThat(registry.get("hipaa.grpc.audit.shipping.records").counter().count()).isEqualTo(42);
+    assertThat(registry.get("hipaa.grpc.audit.shipping.send.failures").counter().count())
+        .isEqualTo(1);
+    assertThat(registry.getMeters())
+        .filteredOn(x -> x.getId().getName().startsWith("hipaa.grpc.audit.shipping"))
+        .allSatisfy(x -> assertThat(x.getId().getTags()).isEmpty());
+  }
+
+  @Test
   void certificateGauges_fewestDaysLeftPerRole_followTheClock() {
     DevPki pki = DevPki.create();
     DevPki.Credential server = pki.server();
