@@ -51,13 +51,4 @@ public interface KeyFetchObserver {
 
   /** One request ended with {@code outcome}. */
   void onFetch(Kind kind, Outcome outcome);
-
-  /** Tells {@code observer}, ignoring anything it throws. */
-  static void tell(KeyFetchObserver observer, Kind kind, Outcome outcome) {
-    try {
-      observer.onFetch(kind, outcome);
-    } catch (RuntimeException e) {
-      // An observer must not throw; a metric is not worth a failed fetch.
-    }
-  }
 }

@@ -140,11 +140,11 @@ final class RemoteKeyCache {
           throw new IOException("JWK Set holds no public signature key");
         }
       } catch (IOException | IllegalArgumentException | SecurityException e) {
-        KeyFetchObserver.tell(
+        FetchReports.tell(
             observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.REJECTED);
         throw e;
       }
-      KeyFetchObserver.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);
+      FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);
       long lifetime =
           fetched.maxAge == null
               ? defaultCacheMillis
@@ -186,7 +186,7 @@ final class RemoteKeyCache {
     try {
       return fetcher.get(target);
     } catch (IOException | RuntimeException e) {
-      KeyFetchObserver.tell(observer, kind, KeyFetchObserver.Outcome.ERROR);
+      FetchReports.tell(observer, kind, KeyFetchObserver.Outcome.ERROR);
       throw e;
     }
   }
@@ -195,10 +195,10 @@ final class RemoteKeyCache {
     HttpsJsonFetcher.Fetched doc = get(KeyFetchObserver.Kind.DISCOVERY, uri);
     try {
       URI jwks = jwksUriOf(doc);
-      KeyFetchObserver.tell(observer, KeyFetchObserver.Kind.DISCOVERY, KeyFetchObserver.Outcome.OK);
+      FetchReports.tell(observer, KeyFetchObserver.Kind.DISCOVERY, KeyFetchObserver.Outcome.OK);
       return jwks;
     } catch (IOException | RuntimeException e) {
-      KeyFetchObserver.tell(
+      FetchReports.tell(
           observer, KeyFetchObserver.Kind.DISCOVERY, KeyFetchObserver.Outcome.REJECTED);
       throw e;
     }

@@ -210,7 +210,7 @@ public final class TokenIntrospection {
       fetched = http.send(r.POST(HttpRequest.BodyPublishers.ofString(form)).build());
     } catch (IOException | RuntimeException e) {
       // The exception class only: HTTP messages can carry response text.
-      KeyFetchObserver.tell(
+      FetchReports.tell(
           observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.ERROR);
       warn(e.getClass().getSimpleName());
       throw unavailable();
@@ -219,12 +219,12 @@ public final class TokenIntrospection {
     }
     Map<String, Object> answer = JwtJson.parseObject(fetched.body);
     if (answer == null || !(answer.get("active") instanceof Boolean active)) {
-      KeyFetchObserver.tell(
+      FetchReports.tell(
           observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.REJECTED);
       warn("answer is not an RFC 7662 JSON object");
       throw unavailable();
     }
-    KeyFetchObserver.tell(
+    FetchReports.tell(
         observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.OK);
     if (!active) {
       throw CredentialFailure.invalidToken("inactive_token");
