@@ -140,8 +140,7 @@ final class RemoteKeyCache {
           throw new IOException("JWK Set holds no public signature key");
         }
       } catch (IOException | IllegalArgumentException | SecurityException e) {
-        FetchReports.tell(
-            observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.REJECTED);
+        FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.REJECTED);
         throw e;
       }
       FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);

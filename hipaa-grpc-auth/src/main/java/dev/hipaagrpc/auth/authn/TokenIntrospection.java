@@ -224,8 +224,7 @@ public final class TokenIntrospection {
       warn("answer is not an RFC 7662 JSON object");
       throw unavailable();
     }
-    FetchReports.tell(
-        observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.OK);
+    FetchReports.tell(observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.OK);
     if (!active) {
       throw CredentialFailure.invalidToken("inactive_token");
     }
