@@ -143,7 +143,6 @@ final class RemoteKeyCache {
         FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.REJECTED);
         throw e;
       }
-      FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);
       long lifetime =
           fetched.maxAge == null
               ? defaultCacheMillis
@@ -153,6 +152,8 @@ final class RemoteKeyCache {
           new KeySourceSnapshot(
               entries, started, freshUntil, saturatedAdd(freshUntil, maxStalenessMillis));
       lastFetchFailed = false;
+      // After the new keys are in place: an observer that reads keysFetchedAt() sees them.
+      FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);
       schedule(lifetime);
     } catch (IOException | IllegalArgumentException | SecurityException e) {
       lastFetchFailed = true;
