@@ -13,6 +13,7 @@ import dev.hipaagrpc.auth.authn.PeerPrincipalMapper;
 import dev.hipaagrpc.auth.authz.AuthorizationPolicy;
 import dev.hipaagrpc.auth.authz.AuthorizationServerInterceptor;
 import dev.hipaagrpc.auth.ratelimit.RateLimitServerInterceptor;
+import dev.hipaagrpc.core.PostureReport;
 import dev.hipaagrpc.core.SecurityStack;
 import dev.hipaagrpc.examples.records.PatientRecordsGrpc;
 import dev.hipaagrpc.masking.MaskingServerInterceptor;
@@ -25,6 +26,7 @@ import dev.hipaagrpc.tls.MtlsServerCredentials;
 import dev.hipaagrpc.tls.TransportGuardServerInterceptor;
 import dev.hipaagrpc.tls.TrustMaterial;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -113,13 +115,16 @@ final class PatientRecordsServer implements Closeable {
   private final @Nullable AuditDispatcher auditDispatcher;
   private final ScheduledExecutorService scheduler;
   private final CertificateExpiryMonitor expiryMonitor;
+  private final SecurityStack stack;
 
   private PatientRecordsServer(
       Server server,
       KeySource keys,
       @Nullable AuditDispatcher auditDispatcher,
       ScheduledExecutorService scheduler,
-      CertificateExpiryMonitor expiryMonitor) {
+      CertificateExpiryMonitor expiryMonitor,
+      SecurityStack stack) {
+    this.stack = stack;
     this.server = server;
     this.keys = keys;
     this.auditDispatcher = auditDispatcher;
@@ -241,8 +246,15 @@ final class PatientRecordsServer implements Closeable {
       stackBuilder.allowUnsafeWithoutAudit(); // benchmark wirings only
     }
 
+    // Transmission security: the same credentials serve and report their live TLS settings.
+    ServerCredentials credentials =
+        MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build();
     SecurityStack stack =
         stackBuilder
+            // The posture report (164.312 evidence): the layers report themselves; the TLS
+            // credentials and the certificate monitor are added here.
+            .postureFrom(MtlsServerCredentials.posture(credentials))
+            .postureFrom(expiryMonitor)
             .transportGuard(TransportGuardServerInterceptor.create())
             .authentication(authentication)
             .authorization(authorization)
@@ -255,12 +267,11 @@ final class PatientRecordsServer implements Closeable {
 
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-            MtlsServerCredentials.newBuilder().identity(identity).trust(trust).build());
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), port), credentials);
     HardenedServerDefaults.create().applyTo(builder); // transport limits only
     if (wiring == Wiring.TLS_ONLY) {
       Server server = builder.addService(definition).build().start();
-      return new PatientRecordsServer(server, keys, null, scheduler, expiryMonitor);
+      return new PatientRecordsServer(server, keys, null, scheduler, expiryMonitor, stack);
     }
     // The stack runs for every call of every service, once; unknown methods are answered after
     // authentication and audited. Every service is wrapped for guarded request parsing.
@@ -274,7 +285,7 @@ final class PatientRecordsServer implements Closeable {
             .addService(stack.wrap(ProtoReflectionServiceV1.newInstance()))
             .build()
             .start();
-    return new PatientRecordsServer(server, keys, dispatcher, scheduler, expiryMonitor);
+    return new PatientRecordsServer(server, keys, dispatcher, scheduler, expiryMonitor, stack);
   }
 
   int port() {
@@ -283,6 +294,11 @@ final class PatientRecordsServer implements Closeable {
 
   CertificateExpiryMonitor.Report certificateReport() {
     return expiryMonitor.check();
+  }
+
+  /** The server's posture report, made now from its running configuration. */
+  PostureReport posture() {
+    return stack.posture();
   }
 
   AuditDispatcher auditDispatcher() {

@@ -14,6 +14,7 @@ import java.util.List;
  *
  * <pre>
  * java -cp ... dev.hipaagrpc.examples.StandaloneServer [--port 8443] [--dir ./hipaa-grpc-data]
+ *     [--print-posture]
  * </pre>
  *
  * <p>On first start it creates, under {@code --dir}: the development PKI ({@code pki/}: {@code
@@ -21,7 +22,8 @@ import java.util.List;
  * provider's key, the audit keys and log, and the {@code .proto} files a client needs ({@code
  * protos/}). It serves the identity provider's JWKS on an ephemeral loopback port and writes its
  * issuer to {@code idp/issuer}, which {@link MintToken} reads. Stop it with Ctrl-C: the audit log
- * is closed with a signed checkpoint.
+ * is closed with a signed checkpoint. With {@code --print-posture} it prints its posture report
+ * (JSON, the site's evidence page) once it is serving.
  */
 public final class StandaloneServer {
 
@@ -39,12 +41,14 @@ public final class StandaloneServer {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     int port = 8443;
     Path dir = Path.of("hipaa-grpc-data");
+    boolean printPosture = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--port" -> port = Integer.parseInt(value(args, ++i, "--port"));
         case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
+        case "--print-posture" -> printPosture = true;
         default -> {
-          out.println("usage: StandaloneServer [--port N] [--dir PATH]");
+          out.println("usage: StandaloneServer [--port N] [--dir PATH] [--print-posture]");
           System.exit(2);
         }
       }
@@ -66,6 +70,10 @@ public final class StandaloneServer {
                   }
                   idp.close();
                 }));
+    if (printPosture) {
+      // The 164.312 evidence of the running configuration (the site's evidence page shows one).
+      out.println(server.posture().toJson());
+    }
     out.println("patient-records listening on 127.0.0.1:" + server.port() + " (mTLS required)");
     out.println("data directory: " + env.dir);
     out.println("identity provider issuer: " + idp.issuer());

@@ -4,12 +4,16 @@ import static dev.hipaagrpc.core.internal.Checks.requirePositive;
 import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.Safeguard;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -171,6 +175,49 @@ public final class AuditDispatcher implements Closeable {
         + (durable ? ", durable before response (timeout " + durableTimeout + ")" : "")
         + ", capacity="
         + (queue.remainingCapacity() + queue.size());
+  }
+
+  /**
+   * {@code audit.sink}, {@code audit.delivery} (policy, durable before response and its timeout,
+   * queue capacity; UNSAFE when events may be shed) and {@code audit.health} (sink healthy, events
+   * written, lost, calls refused, sink failures; WARN when the sink is failing or an event was
+   * lost), then the sink's own items.
+   */
+  List<PostureItem> posture() {
+    List<PostureItem> items = new ArrayList<>();
+    items.add(
+        PostureItem.ok("audit.sink", Safeguard.AUDIT_CONTROLS, sink.getClass().getSimpleName()));
+    Map<String, Object> delivery = new LinkedHashMap<>();
+    delivery.put("policy", policy.name());
+    delivery.put("durableBeforeResponse", durable);
+    delivery.put("durableTimeoutMillis", durableTimeout.toMillis());
+    delivery.put("queueCapacity", queue.remainingCapacity() + queue.size());
+    items.add(
+        reportsLosses
+            ? PostureItem.unsafe(
+                "audit.delivery",
+                Safeguard.AUDIT_CONTROLS,
+                delivery,
+                policy
+                    + ": events are shed (counted, logged, recorded) when the sink cannot keep"
+                    + " up")
+            : PostureItem.ok("audit.delivery", Safeguard.AUDIT_CONTROLS, delivery));
+    Map<String, Object> health = new LinkedHashMap<>();
+    health.put("sinkHealthy", sinkHealthy);
+    health.put("writtenEvents", written.get());
+    health.put("lostEvents", lost.get());
+    health.put("refusedCalls", refused.get());
+    health.put("sinkFailures", failures.get());
+    items.add(
+        !sinkHealthy || lost.get() > 0
+            ? PostureItem.warn(
+                "audit.health",
+                Safeguard.AUDIT_CONTROLS,
+                health,
+                sinkHealthy ? "events were lost" : "the last write to the sink failed")
+            : PostureItem.ok("audit.health", Safeguard.AUDIT_CONTROLS, health));
+    items.addAll(sink.posture());
+    return items;
   }
 
   /** FAIL_CLOSED admission: whether a new call may start. */

@@ -8,6 +8,7 @@ import dev.hipaagrpc.audit.proto.Target;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.KeyedIdentifier;
 import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -23,6 +24,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -133,6 +135,12 @@ public final class AuditServerInterceptor implements SecurityLayer {
   @Override
   public String describe() {
     return "AuditServerInterceptor: " + dispatcher.describe();
+  }
+
+  /** The dispatcher's and the sink's posture: sink, delivery policy, health, chain. */
+  @Override
+  public List<PostureItem> posture() {
+    return dispatcher.posture();
   }
 
   private static Status unavailable(CallFacts facts) {

@@ -1,6 +1,7 @@
 package dev.hipaagrpc.audit;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
+import dev.hipaagrpc.core.PostureItem;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
@@ -38,6 +39,15 @@ public interface AuditSink extends Closeable {
    * @throws IOException when that work failed
    */
   default void idle() throws IOException {}
+
+  /**
+   * What this sink's state evidences, for the stack's posture report (the chain's last sequence and
+   * checkpoint, the signing key's id). Called from any thread, unlike the methods above: read only
+   * state safe to read concurrently. Never a key. Default: nothing.
+   */
+  default List<PostureItem> posture() {
+    return List.of();
+  }
 
   /**
    * A sink that writes each event as one JSON line at INFO to the SLF4J logger {@code

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
 import dev.hipaagrpc.audit.proto.Checkpoint;
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.Safeguard;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,7 +20,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
@@ -95,6 +99,10 @@ public final class ChainedFileSink implements AuditSink {
   private long lastCheckpointMillis;
   private boolean broken;
   private boolean closed;
+  // For posture(), read from other threads: the last durable checkpoint and whether writing broke.
+  private volatile long checkpointSeq = -1;
+  private volatile @Nullable String checkpointTime;
+  private volatile boolean brokenSeen;
 
   private ChainedFileSink(Builder b) throws IOException {
     this.dir = b.dir;
@@ -130,6 +138,33 @@ public final class ChainedFileSink implements AuditSink {
   /** The sequence number the next record will get. */
   public long nextSequence() {
     return seq;
+  }
+
+  /**
+   * {@code audit.chain} (164.312(c)(1)): the next sequence number, the key epoch, the last durable
+   * checkpoint's sequence number and time, the checkpoint signing key's id and the log's origin;
+   * WARN once a write failed (the log then refuses further writes until reopened).
+   */
+  @Override
+  public List<PostureItem> posture() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("format", "hash chain + forward-secure HMAC + RFC 6962 tree, Ed25519 checkpoints");
+    v.put("nextSequence", seq);
+    v.put("epoch", keys.epoch());
+    v.put("lastCheckpointSequence", checkpointSeq);
+    String t = checkpointTime;
+    v.put("lastCheckpointTime", t == null ? "none" : t);
+    v.put("signingKeyId", keyId);
+    String origin = tree.origin();
+    v.put("origin", origin == null ? "none" : origin);
+    return List.of(
+        brokenSeen
+            ? PostureItem.warn(
+                "audit.chain",
+                Safeguard.INTEGRITY,
+                v,
+                "a write or checkpoint failed; the sink refuses writes until reopened")
+            : PostureItem.ok("audit.chain", Safeguard.INTEGRITY, v));
   }
 
   /** The current key epoch. */
@@ -317,8 +352,11 @@ public final class ChainedFileSink implements AuditSink {
       seq = seq0;
       encoder.prevHash(prev0);
       broken = true;
+      brokenSeen = true;
       throw e;
     }
+    checkpointSeq = seq0;
+    checkpointTime = time;
     tree.add(encoder);
     if (reason == Checkpoint.Reason.GENESIS) {
       tree.started(encoder.prevHash());

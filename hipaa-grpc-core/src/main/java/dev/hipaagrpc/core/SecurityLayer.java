@@ -6,6 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import java.util.List;
 
 /**
  * A server interceptor that knows its place in the call path. Every hipaa-grpc server interceptor
@@ -18,7 +19,7 @@ import io.grpc.ServerInterceptor;
  *
  * <p>Implementations must be thread-safe: one instance serves every call.
  */
-public interface SecurityLayer extends ServerInterceptor {
+public interface SecurityLayer extends ServerInterceptor, PostureSource {
 
   /** The slots of the call path, outermost first. */
   enum Slot {
@@ -56,7 +57,18 @@ public interface SecurityLayer extends ServerInterceptor {
   }
 
   /**
-   * Declares that {@code interceptor} fills {@code slot}.
+   * What this layer's live configuration evidences, for {@link SecurityStack#posture()}: issuers,
+   * policy version and hash, sink and delivery policy… Never a secret. Default: nothing (the stack
+   * still lists the layer with its {@link #describe()} line).
+   */
+  @Override
+  default List<PostureItem> posture() {
+    return List.of();
+  }
+
+  /**
+   * Declares that {@code interceptor} fills {@code slot}. If the interceptor is a {@link
+   * PostureSource}, its items are the layer's.
    *
    * @param description what the start-up summary prints for it (never a secret)
    */
@@ -77,6 +89,11 @@ public interface SecurityLayer extends ServerInterceptor {
       @Override
       public String describe() {
         return description;
+      }
+
+      @Override
+      public List<PostureItem> posture() {
+        return interceptor instanceof PostureSource p ? p.posture() : List.of();
       }
 
       @Override

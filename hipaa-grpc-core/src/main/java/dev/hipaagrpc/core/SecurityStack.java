@@ -13,6 +13,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -102,6 +103,9 @@ public final class SecurityStack {
   private final String summary;
   private final ServerInterceptor[] fullChain;
   private final List<CallObserver> observers;
+  private final EnumSet<Slot> optedOut;
+  private final Duration maxCallDuration;
+  private final List<PostureSource> postureSources;
   private final ConcurrentMap<String, ServerInterceptor[]> chains = new ConcurrentHashMap<>();
 
   private SecurityStack(Builder b) {
@@ -111,6 +115,9 @@ public final class SecurityStack {
     this.exemptions = Collections.unmodifiableMap(ex);
     this.maxRequestMessageBytes = b.maxRequestMessageBytes;
     this.observers = List.copyOf(b.observers);
+    this.optedOut = EnumSet.copyOf(b.optedOut);
+    this.maxCallDuration = b.maxCallDuration;
+    this.postureSources = List.copyOf(b.postureSources);
     this.fullChain = chainSkipping(EnumSet.noneOf(Slot.class));
     this.summary = summarize(b);
   }
@@ -128,6 +135,52 @@ public final class SecurityStack {
   /** The start-up summary logged by {@link Builder#build()}: layers, exemptions, opt-outs. */
   public String summary() {
     return summary;
+  }
+
+  /**
+   * Makes a posture report from the configuration as it is now: the stack's own items (layers in
+   * order, each start-up check and whether it was opted out of, exemptions, request size and call
+   * duration caps), then every layer's {@link SecurityLayer#posture()} outermost first, then the
+   * {@linkplain Builder#postureFrom other sources} in the order they were added. A source that
+   * throws contributes one {@code posture.source_failed} item (WARN) instead. Safe to call at any
+   * time from any thread; it reads the layers' live state (a reloaded policy, a rotated
+   * certificate), so each call may differ.
+   */
+  public PostureReport posture() {
+    return posture(Clock.systemUTC());
+  }
+
+  /** {@link #posture()} with the given clock for {@code generatedAt}. */
+  public PostureReport posture(Clock clock) {
+    requireNonNull(clock, "clock");
+    List<PostureItem> items = new ArrayList<>(StackPosture.items(this));
+    for (SecurityLayer layer : layers.values()) {
+      StackPosture.collect(layer, items);
+    }
+    for (PostureSource source : postureSources) {
+      StackPosture.collect(source, items);
+    }
+    return new PostureReport(clock.instant(), items);
+  }
+
+  Map<Slot, SecurityLayer> layersBySlot() {
+    return layers;
+  }
+
+  Map<String, EnumSet<Slot>> exemptions() {
+    return exemptions;
+  }
+
+  Set<Slot> optedOut() {
+    return optedOut;
+  }
+
+  int maxRequestMessageBytes() {
+    return maxRequestMessageBytes;
+  }
+
+  Duration maxCallDuration() {
+    return maxCallDuration;
   }
 
   /**
@@ -354,6 +407,7 @@ public final class SecurityStack {
     private int maxRequestMessageBytes = DEFAULT_MAX_REQUEST_MESSAGE_BYTES;
     private Duration maxCallDuration = DEFAULT_MAX_CALL_DURATION;
     private final List<CallObserver> observers = new ArrayList<>();
+    private final List<PostureSource> postureSources = new ArrayList<>();
 
     private Builder() {
       layers.put(Slot.CORRELATION, CorrelationIdServerInterceptor.create());
@@ -383,6 +437,17 @@ public final class SecurityStack {
      */
     public Builder observe(CallObserver observer) {
       observers.add(requireNonNull(observer, "observer"));
+      return this;
+    }
+
+    /**
+     * Adds a source of {@linkplain #posture() posture} items that is not a layer: the TLS server
+     * credentials ({@code MtlsServerCredentials.posture(credentials)}), a certificate expiry
+     * monitor, an audit log. Asked each time a report is made, after the layers, in the order
+     * added. Default: none.
+     */
+    public Builder postureFrom(PostureSource source) {
+      postureSources.add(requireNonNull(source, "source"));
       return this;
     }
 
@@ -544,26 +609,11 @@ public final class SecurityStack {
               "the " + slot + " layer is set and also opted out; remove one of the two");
         }
       }
-      requireLayer(
-          Slot.AUDIT,
-          "every call to a PHI service must leave an audit record (45 CFR 164.312(b)): add"
-              + " .audit(AuditServerInterceptor...) or, for a service without PHI,"
-              + " .allowUnsafeWithoutAudit()");
-      requireLayer(
-          Slot.TRANSPORT_GUARD,
-          "without it a plaintext or non-compliant TLS connection is served (45 CFR 164.312(e)):"
-              + " add .transportGuard(TransportGuardServerInterceptor.create()) or"
-              + " .allowUnsafeWithoutTransportGuard()");
-      requireLayer(
-          Slot.AUTHENTICATION,
-          "every caller must be identified (45 CFR 164.312(d)): add"
-              + " .authentication(AuthenticationServerInterceptor...) or"
-              + " .allowUnsafeWithoutAuthentication()");
-      requireLayer(
-          Slot.AUTHORIZATION,
-          "access must be default-deny (45 CFR 164.312(a)(1)): add"
-              + " .authorization(AuthorizationServerInterceptor...) or"
-              + " .allowUnsafeWithoutAuthorization()");
+      for (StackPosture.RequiredLayer required : StackPosture.REQUIRED) {
+        if (!layers.containsKey(required.slot()) && !optedOut.contains(required.slot())) {
+          throw new IllegalStateException(required.refusal());
+        }
+      }
       for (Map.Entry<String, EnumSet<Slot>> e : exemptions.entrySet()) {
         if (e.getValue().contains(Slot.AUDIT) && !e.getValue().contains(Slot.AUTHENTICATION)) {
           throw new IllegalStateException(
@@ -582,12 +632,6 @@ public final class SecurityStack {
         logger.warn("{}", stack.summary());
       }
       return stack;
-    }
-
-    private void requireLayer(Slot slot, String why) {
-      if (!layers.containsKey(slot) && !optedOut.contains(slot)) {
-        throw new IllegalStateException("SecurityStack has no " + slot + " layer: " + why);
-      }
     }
   }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Message;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -15,6 +16,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,12 @@ public final class MaskingServerInterceptor implements SecurityLayer {
   @Override
   public String describe() {
     return "MaskingServerInterceptor";
+  }
+
+  /** The redactor's posture: strict mode and the services it covers, tokenizer, opt-outs. */
+  @Override
+  public List<PostureItem> posture() {
+    return redactor.posture();
   }
 
   @Override

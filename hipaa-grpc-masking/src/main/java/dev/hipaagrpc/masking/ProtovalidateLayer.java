@@ -12,6 +12,8 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
 import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -21,6 +23,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +76,13 @@ public final class ProtovalidateLayer implements SecurityLayer {
   @Override
   public String describe() {
     return "ProtovalidateLayer";
+  }
+
+  /** One {@code validation.protovalidate} item: requests are validated before the service. */
+  @Override
+  public List<PostureItem> posture() {
+    return List.of(
+        PostureItem.ok("validation.protovalidate", Safeguard.INTEGRITY, "requests validated"));
   }
 
   @Override

@@ -8,7 +8,9 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor.JavaType;
 import com.google.protobuf.Message;
 import com.google.protobuf.TypeRegistry;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.internal.Checks;
 import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -50,8 +53,12 @@ public final class Redactor {
   private final SafePrinter printer;
   private final Set<String> allowUnrecognized;
   private final WriteRules writeRules;
+  private final boolean hasTokenizer;
+  // Services that passed requireClassified (strict mode), for the posture report.
+  private final Set<String> strictServices = new java.util.concurrent.CopyOnWriteArraySet<>();
 
   private Redactor(Builder b) {
+    this.hasTokenizer = b.tokenizer != null;
     this.allowUnrecognized = Set.copyOf(b.allowUnrecognized);
     this.responses =
         new Masker(new PlanCompiler(false, b.tokenizer, allowUnrecognized), b.typeRegistry);
@@ -238,6 +245,7 @@ public final class Redactor {
       if (!(service.getSchemaDescriptor() instanceof ProtoServiceDescriptorSupplier supplier)) {
         continue; // unclassifiedFields already refused it
       }
+      strictServices.add(service.getName());
       for (Descriptors.MethodDescriptor method : supplier.getServiceDescriptor().getMethods()) {
         responses.compiler().plan(method.getInputType());
         responses.compiler().plan(method.getOutputType());
@@ -246,6 +254,42 @@ public final class Redactor {
         printing.compiler().plan(method.getOutputType());
       }
     }
+  }
+
+  /**
+   * The posture of masking with this redactor: {@code masking.strict} (the services that passed
+   * {@link #requireClassified}; WARN when none did, since then an unclassified field would pass
+   * unmasked unnoticed), {@code masking.tokenizer} and {@code masking.allow_unrecognized_options}
+   * (WARN when any option is let through).
+   */
+  List<PostureItem> posture() {
+    List<PostureItem> items = new ArrayList<>();
+    List<String> strict = new ArrayList<>(new java.util.TreeSet<>(strictServices));
+    items.add(
+        strict.isEmpty()
+            ? PostureItem.warn(
+                "masking.strict",
+                Safeguard.MINIMUM_NECESSARY,
+                Map.of("classifiedServices", strict),
+                "requireClassified(...) was not called: fields without a classification are not"
+                    + " reported at start-up")
+            : PostureItem.ok(
+                "masking.strict",
+                Safeguard.MINIMUM_NECESSARY,
+                Map.of("classifiedServices", strict)));
+    items.add(
+        PostureItem.ok("masking.tokenizer", Safeguard.ENCRYPTION_AND_DECRYPTION, hasTokenizer));
+    List<String> allowed = new ArrayList<>(new java.util.TreeSet<>(allowUnrecognized));
+    items.add(
+        allowed.isEmpty()
+            ? PostureItem.ok(
+                "masking.allow_unrecognized_options", Safeguard.MINIMUM_NECESSARY, allowed)
+            : PostureItem.warn(
+                "masking.allow_unrecognized_options",
+                Safeguard.MINIMUM_NECESSARY,
+                allowed,
+                "options the redactor does not understand are ignored on these fields"));
+    return items;
   }
 
   private void collectUnclassified(Descriptor type, Set<Descriptor> seen, Set<String> out) {

@@ -6,6 +6,8 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -19,9 +21,11 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -112,6 +116,18 @@ public final class StatusSanitizerServerInterceptor implements SecurityLayer {
   @Override
   public String describe() {
     return "StatusSanitizerServerInterceptor";
+  }
+
+  /**
+   * One {@code masking.status_sanitizer} item: errors leave generic with the correlation id, and
+   * the trailers let through.
+   */
+  @Override
+  public List<PostureItem> posture() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("genericDescriptions", true);
+    v.put("allowedTrailers", new ArrayList<>(new java.util.TreeSet<>(allowedTrailers)));
+    return List.of(PostureItem.ok("masking.status_sanitizer", Safeguard.MINIMUM_NECESSARY, v));
   }
 
   @Override

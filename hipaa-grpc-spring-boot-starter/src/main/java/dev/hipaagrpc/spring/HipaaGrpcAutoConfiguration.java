@@ -23,6 +23,7 @@ import dev.hipaagrpc.tls.CertificateExpiryMonitor;
 import dev.hipaagrpc.tls.HardenedServerDefaults;
 import dev.hipaagrpc.tls.IdentityMaterial;
 import dev.hipaagrpc.tls.MtlsServerCredentials;
+import dev.hipaagrpc.tls.TlsHandshakeObserver;
 import dev.hipaagrpc.tls.TransportGuardServerInterceptor;
 import dev.hipaagrpc.tls.TrustMaterial;
 import io.grpc.BindableService;
@@ -54,6 +55,7 @@ import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
@@ -80,6 +82,10 @@ import org.springframework.grpc.server.service.GrpcServiceSpec;
 @ConditionalOnClass({GrpcServerFactory.class, NettyServerBuilder.class})
 @ConditionalOnBooleanProperty(name = "hipaa.grpc.enabled", matchIfMissing = true)
 @EnableConfigurationProperties({HipaaGrpcProperties.class, GrpcServerProperties.class})
+@Import({
+  HipaaGrpcObservabilityConfiguration.Metrics.class,
+  HipaaGrpcObservabilityConfiguration.Actuator.class
+})
 public final class HipaaGrpcAutoConfiguration {
 
   /** The thread behind material reloads, policy watching and key refresh. */
@@ -166,8 +172,12 @@ public final class HipaaGrpcAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(name = "hipaaGrpcServerCredentials")
   ServerCredentials hipaaGrpcServerCredentials(
-      HipaaGrpcProperties properties, IdentityMaterial identity, TrustMaterial trust) {
+      HipaaGrpcProperties properties,
+      IdentityMaterial identity,
+      TrustMaterial trust,
+      ObjectProvider<TlsHandshakeObserver> handshakeObserver) {
     MtlsServerCredentials.Builder b = MtlsServerCredentials.newBuilder().identity(identity);
+    handshakeObserver.ifAvailable(b::handshakeObserver);
     if (properties.tls().clientCertificate() == HipaaGrpcProperties.ClientCertificate.NONE) {
       b.allowUnsafeNoClientAuth();
     } else {
@@ -185,8 +195,13 @@ public final class HipaaGrpcAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   AuthenticationServerInterceptor hipaaGrpcAuthentication(
-      HipaaGrpcProperties properties, ScheduledExecutorService hipaaGrpcScheduler, Resources r)
+      HipaaGrpcProperties properties,
+      ScheduledExecutorService hipaaGrpcScheduler,
+      Resources r,
+      ObjectProvider<HipaaGrpcObservabilityConfiguration.IssuerMetrics> issuerMetrics)
       throws IOException {
+    HipaaGrpcObservabilityConfiguration.IssuerMetrics metrics =
+        issuerMetrics.getIfAvailable(() -> HipaaGrpcObservabilityConfiguration.IssuerMetrics.NONE);
     HipaaGrpcProperties.Authentication a = properties.authentication();
     AuthenticationServerInterceptor.Builder b =
         AuthenticationServerInterceptor.newBuilder()
@@ -194,7 +209,8 @@ public final class HipaaGrpcAutoConfiguration {
     int i = 0;
     for (HipaaGrpcProperties.Issuer issuer : a.issuers()) {
       String prefix = "hipaa.grpc.authentication.issuers[" + i++ + "]";
-      b.addIssuer(issuerConfig(issuer, prefix, hipaaGrpcScheduler, r));
+      b.addIssuer(
+          issuerConfig(issuer, prefix, "issuer-" + (i - 1), hipaaGrpcScheduler, r, metrics));
     }
     if (!a.spiffeTrustDomains().isEmpty()) {
       PeerPrincipalMapper.Builder peers = PeerPrincipalMapper.newBuilder();
@@ -205,7 +221,12 @@ public final class HipaaGrpcAutoConfiguration {
   }
 
   private static IssuerConfig issuerConfig(
-      HipaaGrpcProperties.Issuer p, String prefix, ScheduledExecutorService scheduler, Resources r)
+      HipaaGrpcProperties.Issuer p,
+      String prefix,
+      String source,
+      ScheduledExecutorService scheduler,
+      Resources r,
+      HipaaGrpcObservabilityConfiguration.IssuerMetrics metrics)
       throws IOException {
     String issuer = required(p.issuer(), prefix + ".issuer");
     int sources =
@@ -223,12 +244,13 @@ public final class HipaaGrpcAutoConfiguration {
           p.discovery()
               ? KeySource.fromOidcDiscovery(issuer)
               : KeySource.fromJwksUri(URI.create(required(p.jwksUri(), prefix + ".jwks-uri")));
-      remote.executor(scheduler);
+      remote.executor(scheduler).observer(metrics.observer(source));
       Path trustBundle = p.trustBundle();
       if (trustBundle != null) {
         remote.sslContext(TrustMaterial.fromPemFiles(trustBundle).clientSslContext());
       }
       keys = r.add(remote.build());
+      metrics.bindKeyAge(keys, source);
     }
     IssuerConfig.Builder b =
         IssuerConfig.newBuilder(issuer, keys)
@@ -388,7 +410,9 @@ public final class HipaaGrpcAutoConfiguration {
       RateLimitServerInterceptor rateLimit,
       StatusSanitizerServerInterceptor statusSanitizer,
       MaskingServerInterceptor masking,
-      ObjectProvider<CallObserver> observers) {
+      ObjectProvider<CallObserver> observers,
+      ObjectProvider<ServerCredentials> serverCredentials,
+      ObjectProvider<CertificateExpiryMonitor> certificateExpiry) {
     SecurityStack.Builder b =
         SecurityStack.newBuilder()
             .transportGuard(TransportGuardServerInterceptor.create())
@@ -399,6 +423,16 @@ public final class HipaaGrpcAutoConfiguration {
             .masking(masking)
             .maxCallDuration(properties.maxCallDuration());
     observers.orderedStream().forEach(b::observe);
+    // The posture report: the TLS credentials as built here, and the certificate monitor.
+    ServerCredentials credentials = serverCredentials.getIfUnique();
+    if (credentials != null) {
+      try {
+        b.postureFrom(MtlsServerCredentials.posture(credentials));
+      } catch (IllegalArgumentException e) {
+        // A user's own ServerCredentials bean: it reports nothing; the stack still does.
+      }
+    }
+    certificateExpiry.ifUnique(b::postureFrom);
     AuditServerInterceptor a = audit.getIfAvailable();
     if (a != null) {
       b.audit(a);

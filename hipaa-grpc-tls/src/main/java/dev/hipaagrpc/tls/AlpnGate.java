@@ -30,9 +30,11 @@ final class AlpnGate extends SslClientHelloHandler<Boolean> {
   };
 
   private final LogLimiter limiter;
+  private final HandshakeFailures failures;
 
-  AlpnGate(LogLimiter limiter) {
+  AlpnGate(LogLimiter limiter, HandshakeFailures failures) {
     this.limiter = limiter;
+    this.failures = failures;
   }
 
   @Override
@@ -49,6 +51,7 @@ final class AlpnGate extends SslClientHelloHandler<Boolean> {
     }
     ctx.writeAndFlush(Unpooled.wrappedBuffer(NO_APPLICATION_PROTOCOL))
         .addListener(ChannelFutureListener.CLOSE);
+    failures.report(ctx.channel(), TlsHandshakeFailure.NO_ALPN);
     if (limiter.tryAcquire()) {
       logger.warn(
           "Refused a TLS connection from {}: the client does not offer ALPN h2; further refusals"

@@ -2,6 +2,9 @@ package dev.hipaagrpc.tls;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.PostureSource;
+import dev.hipaagrpc.core.Safeguard;
 import java.io.Closeable;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -10,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -42,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class CertificateExpiryMonitor {
+public final class CertificateExpiryMonitor implements PostureSource {
 
   private static final Logger logger = LoggerFactory.getLogger(CertificateExpiryMonitor.class);
 
@@ -81,18 +85,7 @@ public final class CertificateExpiryMonitor {
    * report. Cheap enough for a health check (no I/O).
    */
   public synchronized Report check() {
-    Instant now = clock.instant();
-    List<CertificateStatus> out = new ArrayList<>();
-    for (IdentityMaterial id : identities) {
-      for (X509Certificate c : id.certificateChain()) {
-        out.add(status("identity", c, now));
-      }
-    }
-    for (TrustMaterial t : trusts) {
-      for (X509Certificate c : t.trustedCertificates()) {
-        out.add(status("trust", c, now));
-      }
-    }
+    List<CertificateStatus> out = statuses(clock.instant());
     for (CertificateStatus s : out) {
       Duration crossed = s.threshold();
       if (crossed == null) {
@@ -154,6 +147,54 @@ public final class CertificateExpiryMonitor {
             period.toNanos(),
             TimeUnit.NANOSECONDS);
     return () -> f.cancel(false);
+  }
+
+  private List<CertificateStatus> statuses(Instant now) {
+    List<CertificateStatus> out = new ArrayList<>();
+    for (IdentityMaterial id : identities) {
+      for (X509Certificate c : id.certificateChain()) {
+        out.add(status("identity", c, now));
+      }
+    }
+    for (TrustMaterial t : trusts) {
+      for (X509Certificate c : t.trustedCertificates()) {
+        out.add(status("trust", c, now));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every watched certificate as one {@code tls.certificates} item (164.312(e)(1)): role, subject,
+   * SHA-256, not-after and days left; WARN once one has crossed a threshold, UNSAFE once one has
+   * expired. Unlike {@link #check()} it neither logs nor tells the listener.
+   */
+  @Override
+  public List<PostureItem> posture() {
+    List<Object> certs = new ArrayList<>();
+    PostureItem.Status worst = PostureItem.Status.OK;
+    for (CertificateStatus s : statuses(clock.instant())) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("role", s.role());
+      c.put("subject", s.subject());
+      c.put("sha256", s.sha256());
+      c.put("notAfter", s.notAfter());
+      c.put("daysLeft", s.daysLeft());
+      certs.add(c);
+      if (s.isExpired()) {
+        worst = PostureItem.Status.UNSAFE;
+      } else if (s.threshold() != null && worst == PostureItem.Status.OK) {
+        worst = PostureItem.Status.WARN;
+      }
+    }
+    String note =
+        switch (worst) {
+          case UNSAFE -> "a watched certificate has expired";
+          case WARN -> "a watched certificate expires within a warning threshold";
+          case OK -> null;
+        };
+    return List.of(
+        PostureItem.of("tls.certificates", Safeguard.TRANSMISSION_SECURITY, worst, certs, note));
   }
 
   private CertificateStatus status(String role, X509Certificate c, Instant now) {

@@ -296,7 +296,18 @@ public final class IdentityMaterial {
     if (chainFile == null) {
       throw new IllegalStateException("identity material is not file-backed");
     }
-    return PeriodicReload.schedule(this::reload, period, executor, "identity material");
+    Closeable handle = PeriodicReload.schedule(this::reload, period, executor, "identity material");
+    reloader.scheduled(period);
+    return handle;
+  }
+
+  /** For the posture report: file-backed, the reload period, the last refusal's reason. */
+  Reloader reloader() {
+    return reloader;
+  }
+
+  boolean isFileBacked() {
+    return chainFile != null;
   }
 
   Snapshot current() {

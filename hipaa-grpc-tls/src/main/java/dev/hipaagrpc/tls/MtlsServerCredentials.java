@@ -2,9 +2,15 @@ package dev.hipaagrpc.tls;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.hipaagrpc.core.PostureSource;
 import io.grpc.ServerCredentials;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import java.time.Clock;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,7 +41,31 @@ import org.jspecify.annotations.Nullable;
  */
 public final class MtlsServerCredentials {
 
+  // Credentials built here -> their posture; identity semantics (ServerCredentials has no equals).
+  private static final Map<ServerCredentials, PostureSource> POSTURES =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
   private MtlsServerCredentials() {}
+
+  /**
+   * The posture of credentials built by this class, for {@code SecurityStack.Builder.postureFrom}:
+   * the protocols, cipher suites, named groups and signature schemes that an engine made from the
+   * live TLS context enables (not only the profile's lists), ALPN, renegotiation, the client-auth
+   * mode (UNSAFE after an {@code allowUnsafe...} opt-out), revocation, the identity's and the
+   * trust's certificates (subject, issuer, SHA-256, expiry, days left) with their reload status
+   * (WARN after a refused reload or within 30 days of expiry, UNSAFE once expired). Each report
+   * reads the material as it is then.
+   *
+   * @throws IllegalArgumentException if {@code credentials} were not built by this class
+   */
+  public static PostureSource posture(ServerCredentials credentials) {
+    PostureSource p = POSTURES.get(requireNonNull(credentials, "credentials"));
+    if (p == null) {
+      throw new IllegalArgumentException(
+          "these ServerCredentials were not built by MtlsServerCredentials");
+    }
+    return p;
+  }
 
   /** Returns a new builder with the defaults above. */
   public static Builder newBuilder() {
@@ -53,8 +83,19 @@ public final class MtlsServerCredentials {
     private boolean noClientAuth;
     private boolean ocsp;
     private boolean ocspSoftFail;
+    private TlsHandshakeObserver handshakeObserver = TlsHandshakeObserver.NOOP;
 
     private Builder() {}
+
+    /**
+     * Tells {@code observer} the reason of every refused connection (plaintext, protocol version,
+     * no common cipher suite, unknown CA, expired or revoked certificate, no ALPN, renegotiation…),
+     * once per connection. Default: {@link TlsHandshakeObserver#NOOP}.
+     */
+    public Builder handshakeObserver(TlsHandshakeObserver observer) {
+      this.handshakeObserver = requireNonNull(observer, "observer");
+      return this;
+    }
 
     /** Sets the server's key and certificate chain (required). */
     public Builder identity(IdentityMaterial identity) {
@@ -170,7 +211,7 @@ public final class MtlsServerCredentials {
           noClientAuth
               ? ClientAuth.NONE
               : optionalClientAuth ? ClientAuth.OPTIONAL : ClientAuth.REQUIRE;
-      return QuietTlsNegotiator.credentials(
+      SslContext context =
           SslContexts.server(
               id,
               trust,
@@ -178,7 +219,13 @@ public final class MtlsServerCredentials {
               profile,
               p,
               suites,
-              new DelegatingTrustManager.Revocation(ocsp, ocspSoftFail)));
+              new DelegatingTrustManager.Revocation(ocsp, ocspSoftFail));
+      ServerCredentials credentials = QuietTlsNegotiator.credentials(context, handshakeObserver);
+      POSTURES.put(
+          credentials,
+          new ServerTlsPosture(
+              context, id, trust, profile, auth, ocsp, ocspSoftFail, Clock.systemUTC()));
+      return credentials;
     }
   }
 }

@@ -13,7 +13,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
 import java.net.SocketAddress;
 import javax.net.ssl.SSLException;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +36,15 @@ final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNeg
 
   private final InternalProtocolNegotiator.ProtocolNegotiator tls;
   private final LogLimiter limiter = LogLimiter.perMinute();
+  private final HandshakeFailures failures;
 
-  private QuietTlsNegotiator(SslContext context) {
+  private QuietTlsNegotiator(SslContext context, TlsHandshakeObserver observer) {
     this.tls = InternalProtocolNegotiators.serverTls(context);
+    this.failures = new HandshakeFailures(observer);
   }
 
-  static ServerCredentials credentials(SslContext context) {
-    return InternalNettyServerCredentials.create(new QuietTlsNegotiator(context));
+  static ServerCredentials credentials(SslContext context, TlsHandshakeObserver observer) {
+    return InternalNettyServerCredentials.create(new QuietTlsNegotiator(context, observer));
   }
 
   @Override
@@ -59,8 +60,8 @@ final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNeg
       public void handlerAdded(ChannelHandlerContext ctx) {
         // In front of where grpc's negotiation handler will put the TLS engine: the ALPN gate
         // reads the ClientHello first, the renegotiation guard every later record header.
-        ctx.pipeline().addBefore(ctx.name(), null, new AlpnGate(limiter));
-        ctx.pipeline().addBefore(ctx.name(), null, new RenegotiationGuard(limiter));
+        ctx.pipeline().addBefore(ctx.name(), null, new AlpnGate(limiter, failures));
+        ctx.pipeline().addBefore(ctx.name(), null, new RenegotiationGuard(limiter, failures));
         // Added last now, it stays last: grpc's handlers replace one another in front of it.
         ctx.pipeline().addLast(new RefusedHandshakeTail());
         ctx.pipeline().replace(this, null, negotiation);
@@ -77,12 +78,13 @@ final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNeg
   private final class RefusedHandshakeTail extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      SSLException tlsFailure = sslCause(cause);
+      SSLException tlsFailure = HandshakeFailures.sslCause(cause);
       if (tlsFailure == null) {
         ctx.fireExceptionCaught(cause);
         return;
       }
       var unused = ctx.close();
+      failures.report(ctx.channel(), HandshakeFailures.classify(tlsFailure));
       if (limiter.tryAcquire()) {
         SocketAddress remote = ctx.channel().remoteAddress();
         logger.warn(
@@ -97,15 +99,6 @@ final class QuietTlsNegotiator implements InternalProtocolNegotiator.ProtocolNeg
             reason(tlsFailure));
       }
     }
-  }
-
-  private static @Nullable SSLException sslCause(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof SSLException e) {
-        return e;
-      }
-    }
-    return null;
   }
 
   /** The exception's type and message (peer-chosen text: cut short, control characters out). */

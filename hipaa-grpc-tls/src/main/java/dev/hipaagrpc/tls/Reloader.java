@@ -3,6 +3,7 @@ package dev.hipaagrpc.tls;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,22 @@ final class Reloader {
 
   private final List<RotationListener> listeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> changeHooks = new CopyOnWriteArrayList<>();
+  // For the posture report: the reason of the last refused reload, cleared by the next good one;
+  // and the period of scheduled reloads (0 when none).
+  private volatile @Nullable String lastRefusal;
+  private volatile long reloadPeriodSeconds;
+
+  @Nullable String lastRefusal() {
+    return lastRefusal;
+  }
+
+  long reloadPeriodSeconds() {
+    return reloadPeriodSeconds;
+  }
+
+  void scheduled(java.time.Duration period) {
+    reloadPeriodSeconds = period.toSeconds();
+  }
 
   /** Runs {@code hook} after every change of material, reloaded or updated. */
   void onChange(Runnable hook) {
@@ -37,6 +54,7 @@ final class Reloader {
   }
 
   void reloaded(String kind, Path file) {
+    lastRefusal = null;
     logger.info("Reloaded {} from {}", kind, file);
     for (RotationListener l : listeners) {
       try {
@@ -48,6 +66,7 @@ final class Reloader {
   }
 
   void refused(String kind, Path file, MaterialException e) {
+    lastRefusal = e.reason();
     // The message names a reason and at most a certificate thumbprint: never key bytes.
     logger.warn(
         "Refused new {} from {} ({}): {}; keeping the current one",

@@ -40,8 +40,11 @@ final class RenegotiationGuard extends ChannelInboundHandlerAdapter {
   private boolean watchingHandshake;
   private boolean refused;
 
-  RenegotiationGuard(LogLimiter limiter) {
+  private final HandshakeFailures failures;
+
+  RenegotiationGuard(LogLimiter limiter, HandshakeFailures failures) {
     this.limiter = limiter;
+    this.failures = failures;
   }
 
   @Override
@@ -57,6 +60,7 @@ final class RenegotiationGuard extends ChannelInboundHandlerAdapter {
       refused = true;
       ReferenceCountUtil.release(msg);
       var unused = ctx.close();
+      failures.report(ctx.channel(), TlsHandshakeFailure.RENEGOTIATION);
       if (limiter.tryAcquire()) {
         logger.warn(
             "Refused TLS renegotiation from {}; the connection is closed. Further refusals"
@@ -70,7 +74,10 @@ final class RenegotiationGuard extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(msg);
   }
 
-  /** Leaves the pipeline once the engine reports a TLS 1.3 handshake. */
+  /**
+   * Leaves the pipeline once the engine reports a TLS 1.3 handshake; reports a failed handshake to
+   * the observer (grpc's negotiation handler consumes the failure before the pipeline's end).
+   */
   private void watchHandshake(ChannelHandlerContext ctx) {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
     if (ssl == null) {
@@ -80,6 +87,9 @@ final class RenegotiationGuard extends ChannelInboundHandlerAdapter {
     ssl.handshakeFuture()
         .addListener(
             f -> {
+              if (!f.isSuccess()) {
+                failures.reportFailure(ctx.channel(), f.cause());
+              }
               if (f.isSuccess()
                   && "TLSv1.3".equals(ssl.engine().getSession().getProtocol())
                   && !ctx.isRemoved()) {

@@ -2,6 +2,8 @@ package dev.hipaagrpc.tls;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.PostureItem;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Attributes;
@@ -15,6 +17,9 @@ import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -83,6 +88,26 @@ public final class TransportGuardServerInterceptor implements SecurityLayer {
   @Override
   public Slot slot() {
     return Slot.TRANSPORT_GUARD;
+  }
+
+  /**
+   * One {@code tls.transport_guard} item (164.312(e)(1)): plaintext refused, the accepted
+   * protocols, and whether the in-process transport is accepted without TLS (WARN: a test setting).
+   */
+  @Override
+  public List<PostureItem> posture() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("plaintext", "refused");
+    v.put("protocols", TlsProfile.PROTOCOLS);
+    v.put("inProcessAllowed", allowInProcess);
+    return List.of(
+        allowInProcess
+            ? PostureItem.warn(
+                "tls.transport_guard",
+                Safeguard.TRANSMISSION_SECURITY,
+                v,
+                "allowInProcessTransport(): in-process calls are served without TLS (tests only)")
+            : PostureItem.ok("tls.transport_guard", Safeguard.TRANSMISSION_SECURITY, v));
   }
 
   @Override

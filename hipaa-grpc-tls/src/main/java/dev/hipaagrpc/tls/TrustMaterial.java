@@ -291,7 +291,18 @@ public final class TrustMaterial {
     if (bundleFile == null) {
       throw new IllegalStateException("trust material is not file-backed");
     }
-    return PeriodicReload.schedule(this::reload, period, executor, "trust material");
+    Closeable handle = PeriodicReload.schedule(this::reload, period, executor, "trust material");
+    reloader.scheduled(period);
+    return handle;
+  }
+
+  /** For the posture report: file-backed, the reload period, the last refusal's reason. */
+  Reloader reloader() {
+    return reloader;
+  }
+
+  boolean isFileBacked() {
+    return bundleFile != null;
   }
 
   Snapshot current() {

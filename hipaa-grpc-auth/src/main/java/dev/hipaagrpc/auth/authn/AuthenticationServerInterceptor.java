@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PeerIdentity;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
@@ -13,14 +15,20 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.Key;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,6 +169,78 @@ public final class AuthenticationServerInterceptor implements SecurityLayer {
         + mode
         + (v != null ? ", issuers " + v.describe() : "")
         + (requireBinding ? ", certificate-bound tokens required" : "");
+  }
+
+  /**
+   * What this layer accepts, as configured now: {@code auth.mode}, {@code auth.issuers} (each
+   * issuer's audience, algorithms, required type, token lifetime cap, introspection endpoint and
+   * key source: kind, URI, key ids in use, when they were fetched, their age, whether the last
+   * fetch failed — WARN when it did or no key was ever fetched), {@code auth.token_binding} and
+   * {@code auth.peer_mapping}. Key ids only, never key material or client secrets.
+   */
+  @Override
+  public List<PostureItem> posture() {
+    List<PostureItem> items = new ArrayList<>();
+    items.add(
+        PostureItem.ok(
+            "auth.mode",
+            Safeguard.PERSON_OR_ENTITY_AUTHENTICATION,
+            mode.name().toLowerCase(Locale.ROOT)));
+    JwtVerifier v = verifier;
+    if (v != null) {
+      List<Object> issuers = new ArrayList<>();
+      String stale = null;
+      for (IssuerConfig c : v.issuers()) {
+        Map<String, Object> i = new LinkedHashMap<>();
+        i.put("issuer", c.issuer());
+        i.put("audience", c.audience());
+        i.put("algorithms", new TreeSet<>(c.algorithms()));
+        String type = c.requiredType();
+        i.put("requiredType", type == null ? "any" : type);
+        Duration maxLifetime = c.maxTokenLifetime();
+        i.put("maxTokenLifetimeSeconds", maxLifetime == null ? "none" : maxLifetime.toSeconds());
+        i.put("clockSkewSeconds", c.clockSkew().toSeconds());
+        i.put("requireTokenId", c.requireTokenId());
+        TokenIntrospection introspection = c.introspection();
+        if (introspection != null) {
+          URI e = introspection.endpoint();
+          i.put("introspection", e.getScheme() + "://" + e.getRawAuthority() + e.getRawPath());
+        } else {
+          Map<String, Object> keys = c.keySource().posture();
+          i.put("keys", keys);
+          if (Boolean.TRUE.equals(keys.get("lastFetchFailed"))
+              || "never".equals(keys.get("keysFetchedAt"))) {
+            stale = c.issuer();
+          }
+        }
+        issuers.add(i);
+      }
+      items.add(
+          stale == null
+              ? PostureItem.ok("auth.issuers", Safeguard.PERSON_OR_ENTITY_AUTHENTICATION, issuers)
+              : PostureItem.warn(
+                  "auth.issuers",
+                  Safeguard.PERSON_OR_ENTITY_AUTHENTICATION,
+                  issuers,
+                  "the keys of "
+                      + stale
+                      + " could not be fetched last time; the last good ones"
+                      + " serve until they go stale"));
+      items.add(
+          PostureItem.ok(
+              "auth.revocation_list",
+              Safeguard.PERSON_OR_ENTITY_AUTHENTICATION,
+              v.hasRevocationList()));
+    }
+    Map<String, Object> binding = new LinkedHashMap<>();
+    binding.put("certificateBoundRequired", requireBinding);
+    binding.put("declaredBindingEnforced", true); // cnf.x5t#S256 and cnf.jkt (DPoP) when present
+    items.add(
+        PostureItem.ok("auth.token_binding", Safeguard.PERSON_OR_ENTITY_AUTHENTICATION, binding));
+    items.add(
+        PostureItem.ok(
+            "auth.max_token_bytes", Safeguard.PERSON_OR_ENTITY_AUTHENTICATION, maxTokenBytes));
+    return items;
   }
 
   private Principal authenticate(ServerCall<?, ?> call, Metadata headers, CallFacts facts)

@@ -62,6 +62,17 @@ final class JwtVerifier {
     return s.toString();
   }
 
+  /** The issuers, sorted by name (for the posture report). */
+  List<IssuerConfig> issuers() {
+    List<IssuerConfig> list = new java.util.ArrayList<>(issuers.values());
+    list.sort(java.util.Comparator.comparing(IssuerConfig::issuer));
+    return list;
+  }
+
+  boolean hasRevocationList() {
+    return revocation != null;
+  }
+
   JwtVerifier(List<IssuerConfig> configs, Clock clock, @Nullable RevocationList revocation) {
     this.clock = clock;
     this.revocation = revocation;

@@ -15,7 +15,9 @@ import java.security.Key;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -151,7 +153,55 @@ public final class KeySource implements Closeable {
   }
 
   private static KeySourceSnapshot fixed(List<KeySourceSnapshot.Entry> entries) {
-    return new KeySourceSnapshot(entries, Long.MAX_VALUE, Long.MAX_VALUE);
+    return new KeySourceSnapshot(entries, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+  }
+
+  /**
+   * When the keys in use were fetched: {@code null} for fixed keys and for a remote source that has
+   * not fetched any yet. The age of the keys ({@code now - keysFetchedAt()}) grows past the cache
+   * lifetime only while the provider cannot be reached.
+   */
+  public @Nullable Instant keysFetchedAt() {
+    RemoteKeyCache r = remote;
+    KeySourceSnapshot s = r == null ? null : r.snapshot;
+    return s == null ? null : Instant.ofEpochMilli(s.fetchedAtMillis);
+  }
+
+  /** The clock of a remote source (its cache lifetimes), or system UTC for fixed keys. */
+  public Clock clock() {
+    RemoteKeyCache r = remote;
+    return r == null ? Clock.systemUTC() : r.clock;
+  }
+
+  /**
+   * The posture of this source: its kind ({@code fixed_public_keys}, {@code hmac_secret}, {@code
+   * jwks}, {@code oidc_discovery}), where it fetches from, the key ids in use, when they were
+   * fetched and whether the last fetch failed. No key material.
+   */
+  Map<String, Object> posture() {
+    Map<String, Object> p = new LinkedHashMap<>();
+    RemoteKeyCache r = remote;
+    KeySourceSnapshot s = r == null ? fixed : r.snapshot;
+    if (r == null) {
+      p.put("kind", symmetric ? "hmac_secret" : "fixed_public_keys");
+    } else {
+      p.put("kind", r.isDiscovery() ? "oidc_discovery" : "jwks");
+      p.put("uri", r.uriWithoutQuery());
+      p.put("lastFetchFailed", r.lastFetchFailed);
+      Instant at = keysFetchedAt();
+      p.put("keysFetchedAt", at == null ? "never" : at.toString());
+      if (at != null) {
+        p.put("keyAgeSeconds", Math.max(0, (r.clock.millis() - at.toEpochMilli()) / 1000));
+      }
+    }
+    List<String> kids = new ArrayList<>();
+    if (s != null && !symmetric) {
+      for (KeySourceSnapshot.Entry e : s.entries) {
+        kids.add(e.kid == null ? "(no kid)" : e.kid);
+      }
+    }
+    p.put("keyIds", kids);
+    return p;
   }
 
   boolean isSymmetric() {
@@ -256,6 +306,7 @@ public final class KeySource implements Closeable {
     Duration timeout = Duration.ofSeconds(5);
     int maxResponseBytes = 256 * 1024;
     boolean allowPlainHttp;
+    KeyFetchObserver observer = KeyFetchObserver.NOOP;
 
     private RemoteBuilder(URI uri, @Nullable String discoveryIssuer) {
       this.uri = uri;
@@ -268,6 +319,15 @@ public final class KeySource implements Closeable {
      */
     public RemoteBuilder executor(ScheduledExecutorService executor) {
       this.executor = requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Tells {@code observer} the outcome of every discovery and JWK Set request. Default: {@link
+     * KeyFetchObserver#NOOP}.
+     */
+    public RemoteBuilder observer(KeyFetchObserver observer) {
+      this.observer = requireNonNull(observer, "observer");
       return this;
     }
 

@@ -39,10 +39,16 @@ final class KeySourceSnapshot {
   final List<Entry> entries;
   private final Map<String, Entry> byKid;
   private final Set<Key> identities;
+
+  /** When the keys were fetched ({@link Long#MIN_VALUE} for fixed keys). */
+  final long fetchedAtMillis;
+
   final long freshUntilMillis;
   final long usableUntilMillis;
 
-  KeySourceSnapshot(List<Entry> entries, long freshUntilMillis, long usableUntilMillis) {
+  KeySourceSnapshot(
+      List<Entry> entries, long fetchedAtMillis, long freshUntilMillis, long usableUntilMillis) {
+    this.fetchedAtMillis = fetchedAtMillis;
     this.entries = List.copyOf(entries);
     Map<String, Entry> map = new HashMap<>();
     Set<Key> ids = Collections.newSetFromMap(new IdentityHashMap<>());

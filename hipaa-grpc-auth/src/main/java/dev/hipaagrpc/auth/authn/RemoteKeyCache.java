@@ -43,6 +43,7 @@ final class RemoteKeyCache {
   private final long unknownKeyIntervalMillis;
   private final long maxStalenessMillis;
   private final long failureRetryMillis;
+  private final KeyFetchObserver observer;
 
   volatile @Nullable KeySourceSnapshot snapshot;
 
@@ -81,6 +82,7 @@ final class RemoteKeyCache {
     this.unknownKeyIntervalMillis = b.unknownKeyRefreshInterval.toMillis();
     this.maxStalenessMillis = b.maxStaleness.toMillis();
     this.failureRetryMillis = b.failureRetryInterval.toMillis();
+    this.observer = b.observer;
     this.jwksUri = discoveryIssuer == null ? uri : null;
   }
 
@@ -129,11 +131,17 @@ final class RemoteKeyCache {
         target = discover();
         jwksUri = target;
       }
-      HttpsJsonFetcher.Fetched fetched = fetcher.get(target);
+      HttpsJsonFetcher.Fetched fetched = get(KeyFetchObserver.Kind.JWKS, target);
       KeySourceSnapshot previous = snapshot;
-      List<KeySourceSnapshot.Entry> entries = KeySourceSnapshot.parseJwkSet(fetched.body, previous);
-      if (entries.isEmpty()) {
-        throw new IOException("JWK Set holds no public signature key");
+      List<KeySourceSnapshot.Entry> entries;
+      try {
+        entries = KeySourceSnapshot.parseJwkSet(fetched.body, previous);
+        if (entries.isEmpty()) {
+          throw new IOException("JWK Set holds no public signature key");
+        }
+      } catch (IOException | IllegalArgumentException | SecurityException e) {
+        FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.REJECTED);
+        throw e;
       }
       long lifetime =
           fetched.maxAge == null
@@ -141,8 +149,11 @@ final class RemoteKeyCache {
               : Math.max(minCacheMillis, Math.min(maxCacheMillis, fetched.maxAge.toMillis()));
       long freshUntil = started + lifetime;
       snapshot =
-          new KeySourceSnapshot(entries, freshUntil, saturatedAdd(freshUntil, maxStalenessMillis));
+          new KeySourceSnapshot(
+              entries, started, freshUntil, saturatedAdd(freshUntil, maxStalenessMillis));
       lastFetchFailed = false;
+      // After the new keys are in place: an observer that reads keysFetchedAt() sees them.
+      FetchReports.tell(observer, KeyFetchObserver.Kind.JWKS, KeyFetchObserver.Outcome.OK);
       schedule(lifetime);
     } catch (IOException | IllegalArgumentException | SecurityException e) {
       lastFetchFailed = true;
@@ -158,8 +169,42 @@ final class RemoteKeyCache {
     }
   }
 
+  boolean isDiscovery() {
+    return discoveryIssuer != null;
+  }
+
+  /** The configured URI without query or fragment (which could carry a credential). */
+  String uriWithoutQuery() {
+    return uri.getScheme()
+        + "://"
+        + String.valueOf(uri.getRawAuthority()).replaceFirst("^.*@", "")
+        + uri.getRawPath();
+  }
+
+  /** One GET; a failure to get an answer is reported as ERROR here, a refused answer by callers. */
+  private HttpsJsonFetcher.Fetched get(KeyFetchObserver.Kind kind, URI target) throws IOException {
+    try {
+      return fetcher.get(target);
+    } catch (IOException | RuntimeException e) {
+      FetchReports.tell(observer, kind, KeyFetchObserver.Outcome.ERROR);
+      throw e;
+    }
+  }
+
   private URI discover() throws IOException {
-    HttpsJsonFetcher.Fetched doc = fetcher.get(uri);
+    HttpsJsonFetcher.Fetched doc = get(KeyFetchObserver.Kind.DISCOVERY, uri);
+    try {
+      URI jwks = jwksUriOf(doc);
+      FetchReports.tell(observer, KeyFetchObserver.Kind.DISCOVERY, KeyFetchObserver.Outcome.OK);
+      return jwks;
+    } catch (IOException | RuntimeException e) {
+      FetchReports.tell(
+          observer, KeyFetchObserver.Kind.DISCOVERY, KeyFetchObserver.Outcome.REJECTED);
+      throw e;
+    }
+  }
+
+  private URI jwksUriOf(HttpsJsonFetcher.Fetched doc) throws IOException {
     Map<String, Object> json = JwtJson.parseObject(doc.body);
     if (json == null) {
       throw new IOException("discovery document is not a JSON object");

@@ -74,6 +74,7 @@ public final class TokenIntrospection {
   private final Semaphore recheckPermits;
   private final java.util.Set<VerifiedTokenCache.Key> seenActive = ConcurrentHashMap.newKeySet();
   private final Clock clock;
+  private final KeyFetchObserver observer;
   private final ConcurrentHashMap<VerifiedTokenCache.Key, Long> inactiveUntil =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<VerifiedTokenCache.Key, CompletableFuture<Map<String, Object>>>
@@ -105,6 +106,7 @@ public final class TokenIntrospection {
     this.permits = new Semaphore(b.maxConcurrentRequests);
     this.recheckPermits = new Semaphore(b.maxConcurrentRequests);
     this.clock = b.clock;
+    this.observer = b.observer;
   }
 
   /**
@@ -208,6 +210,8 @@ public final class TokenIntrospection {
       fetched = http.send(r.POST(HttpRequest.BodyPublishers.ofString(form)).build());
     } catch (IOException | RuntimeException e) {
       // The exception class only: HTTP messages can carry response text.
+      FetchReports.tell(
+          observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.ERROR);
       warn(e.getClass().getSimpleName());
       throw unavailable();
     } finally {
@@ -215,9 +219,12 @@ public final class TokenIntrospection {
     }
     Map<String, Object> answer = JwtJson.parseObject(fetched.body);
     if (answer == null || !(answer.get("active") instanceof Boolean active)) {
+      FetchReports.tell(
+          observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.REJECTED);
       warn("answer is not an RFC 7662 JSON object");
       throw unavailable();
     }
+    FetchReports.tell(observer, KeyFetchObserver.Kind.INTROSPECTION, KeyFetchObserver.Outcome.OK);
     if (!active) {
       throw CredentialFailure.invalidToken("inactive_token");
     }
@@ -266,6 +273,7 @@ public final class TokenIntrospection {
     private int maxConcurrentRequests = 16;
     private int maxResponseBytes = 64 * 1024;
     private Clock clock = Clock.systemUTC();
+    private KeyFetchObserver observer = KeyFetchObserver.NOOP;
 
     private Builder(URI endpoint) {
       this.endpoint = requireNonNull(endpoint, "endpoint");
@@ -362,6 +370,15 @@ public final class TokenIntrospection {
     @SuppressWarnings("MethodName") // the name is the warning
     public Builder INSECURE_allowPlainHttpForLoopbackTesting() {
       this.allowLoopbackHttp = true;
+      return this;
+    }
+
+    /**
+     * Tells {@code observer} the outcome of every introspection request ({@code OK} for an active
+     * or inactive answer). Default: {@link KeyFetchObserver#NOOP}.
+     */
+    public Builder observer(KeyFetchObserver observer) {
+      this.observer = requireNonNull(observer, "observer");
       return this;
     }
 

@@ -6,7 +6,9 @@ import com.google.protobuf.Message;
 import dev.hipaagrpc.auth.authz.proto.Policy;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.Checks;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -26,7 +28,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -157,6 +162,36 @@ public final class AuthorizationServerInterceptor implements SecurityLayer {
         + plan().methodCount()
         + " methods and services with rules)"
         + (watcher != null ? ", watched file" : "");
+  }
+
+  /**
+   * The policy as enforced now (after a file reload, the new one): {@code authz.policy} (version,
+   * SHA-256 of the canonical policy and method options it was compiled from, rule and method
+   * counts, whether a file is watched), {@code authz.default_deny} and {@code authz.break_glass}
+   * (who may, with which reason codes).
+   */
+  @Override
+  public List<PostureItem> posture() {
+    PolicyPlan p = plan();
+    Map<String, Object> policy = new LinkedHashMap<>();
+    policy.put("version", p.version);
+    policy.put("sha256", p.sha256);
+    policy.put("rules", p.ruleCount);
+    policy.put("methodsWithRules", p.methodCount());
+    policy.put("source", watcher != null ? "watched file" : "fixed");
+    Map<String, Object> breakGlass = new LinkedHashMap<>();
+    breakGlass.put("enabled", !p.breakGlassRoles.isEmpty() || !p.breakGlassScopes.isEmpty());
+    breakGlass.put("roles", new TreeSet<>(p.breakGlassRoles));
+    breakGlass.put("scopes", new TreeSet<>(p.breakGlassScopes));
+    breakGlass.put("reasons", new TreeSet<>(p.breakGlassReasons));
+    breakGlass.put("audited", true);
+    return List.of(
+        PostureItem.ok("authz.policy", Safeguard.ACCESS_CONTROL, policy),
+        PostureItem.ok(
+            "authz.default_deny",
+            Safeguard.ACCESS_CONTROL,
+            Map.of("rule", AccessDecision.DEFAULT_DENY_RULE, "status", "PERMISSION_DENIED")),
+        PostureItem.ok("authz.break_glass", Safeguard.EMERGENCY_ACCESS, breakGlass));
   }
 
   /** The version string of the policy currently enforced. */

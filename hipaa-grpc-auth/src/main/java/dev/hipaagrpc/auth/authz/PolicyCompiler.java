@@ -2,12 +2,14 @@ package dev.hipaagrpc.auth.authz;
 
 import static dev.hipaagrpc.core.internal.Checks.requireNonBlank;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.DescriptorProtos.FieldOptions;
 import com.google.protobuf.DescriptorProtos.MethodOptions;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.ExtensionRegistry;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
 import dev.hipaagrpc.auth.authz.proto.Access;
 import dev.hipaagrpc.auth.authz.proto.BreakGlass;
 import dev.hipaagrpc.auth.authz.proto.CallerKind;
@@ -23,9 +25,17 @@ import dev.hipaagrpc.core.internal.MethodPatterns;
 import dev.hipaagrpc.core.proto.Action;
 import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -299,7 +309,56 @@ final class PolicyCompiler {
       byService.put(e.getKey(), plan(e.getValue(), null));
     }
     return new PolicyPlan(
-        version, byMethod, byService, bgRoles, bgScopes, bgReasons, ruleIds.size());
+        version,
+        byMethod,
+        byService,
+        bgRoles,
+        bgScopes,
+        bgReasons,
+        ruleIds.size(),
+        canonicalSha256(version, sources, protoServices));
+  }
+
+  /**
+   * SHA-256 over what the plan was compiled from, in a canonical form: the version, each policy's
+   * deterministic protobuf encoding, and each described service's file descriptor (which carries
+   * the method options), each length-prefixed. Equal inputs give equal hashes on every JVM.
+   */
+  static String canonicalSha256(
+      String version, List<Source> sources, List<Descriptors.ServiceDescriptor> services) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+    update(sha, version.getBytes(StandardCharsets.UTF_8));
+    for (Source s : sources) {
+      update(sha, deterministic(s.policy));
+    }
+    for (Descriptors.ServiceDescriptor sd : services) {
+      update(sha, sd.getFullName().getBytes(StandardCharsets.UTF_8));
+      update(sha, deterministic(sd.getFile().toProto()));
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static void update(MessageDigest sha, byte[] bytes) {
+    sha.update(ByteBuffer.allocate(4).putInt(bytes.length).array());
+    sha.update(bytes);
+  }
+
+  private static byte[] deterministic(MessageLite message) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      out.useDeterministicSerialization();
+      message.writeTo(out);
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // in memory: does not happen
+    }
   }
 
   private static PolicyMethodPlan plan(List<PolicyRule> rules, @Nullable Spec spec) {

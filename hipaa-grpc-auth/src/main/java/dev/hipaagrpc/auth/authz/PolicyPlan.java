@@ -22,6 +22,9 @@ final class PolicyPlan {
   final int ruleCount;
   final AccessDecision defaultDeny;
 
+  /** SHA-256 (hex) of the canonical inputs the plan was compiled from. */
+  final String sha256;
+
   PolicyPlan(
       String version,
       Map<String, PolicyMethodPlan> byMethod,
@@ -29,7 +32,9 @@ final class PolicyPlan {
       Set<String> breakGlassRoles,
       Set<String> breakGlassScopes,
       Set<String> breakGlassReasons,
-      int ruleCount) {
+      int ruleCount,
+      String sha256) {
+    this.sha256 = sha256;
     this.version = version;
     this.byMethod = Map.copyOf(byMethod);
     this.byService = Map.copyOf(byService);

@@ -6,7 +6,9 @@ import static java.util.Objects.requireNonNull;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.CorrelationId;
+import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
 import dev.hipaagrpc.core.internal.MethodPatterns;
 import dev.hipaagrpc.core.internal.Refusals;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -238,6 +241,21 @@ public final class RateLimitServerInterceptor implements SecurityLayer {
   @Override
   public Slot slot() {
     return Slot.RATE_LIMIT;
+  }
+
+  /**
+   * One {@code ratelimit.limits} item: method groups, store, break-glass priority, whether a
+   * per-caller concurrency limit applies, and the store failures so far.
+   */
+  @Override
+  public List<PostureItem> posture() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("methodGroups", groupsByMethod.size() + groupsByService.size());
+    v.put("store", storeName);
+    v.put("breakGlassPriority", breakGlassPriority.name());
+    v.put("concurrencyLimitPerCaller", inFlight != null);
+    v.put("storeFailures", storeFailures.get());
+    return List.of(PostureItem.ok("ratelimit.limits", Safeguard.ACCESS_CONTROL, v));
   }
 
   @Override

@@ -1,0 +1,54 @@
+package dev.hipaagrpc.auth.authz;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hipaagrpc.core.PostureItem;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class AuthorizationPostureTest {
+
+  private static AuthorizationPolicy policy(String role) {
+    return AuthorizationPolicy.newBuilder("v1")
+        .rule(AuthorizationPolicy.allow("read").methods("test.Records/Get").anyRole(role))
+        .breakGlass(List.of("physician"), List.of(), List.of("PATIENT_EMERGENCY"))
+        .build();
+  }
+
+  private static Map<?, ?> value(AuthorizationServerInterceptor authz, String key) {
+    return (Map<?, ?>)
+        authz.posture().stream().filter(i -> i.key().equals(key)).findFirst().get().value();
+  }
+
+  @Test
+  void posture_policyHash_sameForSamePolicyDiffersForAnyChangeEvenUnderOneVersion() {
+    AuthorizationServerInterceptor a = AuthorizationServerInterceptor.create(policy("nurse"));
+    AuthorizationServerInterceptor b = AuthorizationServerInterceptor.create(policy("nurse"));
+    AuthorizationServerInterceptor c = AuthorizationServerInterceptor.create(policy("billing"));
+    Object hash = value(a, "authz.policy").get("sha256");
+    assertThat(hash).asString().hasSize(64);
+    assertThat(value(b, "authz.policy").get("sha256")).isEqualTo(hash);
+    // Same version string, different rules: the hash tells them apart.
+    assertThat(value(c, "authz.policy").get("version")).isEqualTo("v1");
+    assertThat(value(c, "authz.policy").get("sha256")).isNotEqualTo(hash);
+  }
+
+  @Test
+  void posture_defaultDenyAndBreakGlass_reportedWithTheirStandards() {
+    AuthorizationServerInterceptor a = AuthorizationServerInterceptor.create(policy("nurse"));
+    assertThat(a.posture())
+        .extracting(PostureItem::key, i -> i.safeguard().citation())
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("authz.policy", "164.312(a)(1)"),
+            org.assertj.core.groups.Tuple.tuple("authz.default_deny", "164.312(a)(1)"),
+            org.assertj.core.groups.Tuple.tuple("authz.break_glass", "164.312(a)(2)(ii)"));
+    Map<?, ?> bg = value(a, "authz.break_glass");
+    assertThat(bg.get("enabled")).isEqualTo(true);
+    assertThat(bg.get("roles")).isEqualTo(List.of("physician"));
+    assertThat(bg.get("reasons")).isEqualTo(List.of("PATIENT_EMERGENCY"));
+  }
+}
