@@ -1,5 +1,6 @@
 package dev.hipaagrpc.core;
 
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -62,7 +63,8 @@ final class CallGuard implements ServerInterceptor {
       super(delegate);
     }
 
-    void refuse(Status.Code code, String fixed, CallFacts facts) {
+    void refuse(Status.Code code, String reason, String fixed, CallFacts facts) {
+      RefusalSummary.record(code, reason);
       close(Refusals.status(code, fixed, facts), new Metadata());
     }
 
@@ -101,14 +103,14 @@ final class CallGuard implements ServerInterceptor {
       }
       if ((Object) message instanceof GuardedMarshaller.Marker marker) {
         if (marker == GuardedMarshaller.Marker.TOO_LARGE) {
-          refuse(Status.Code.RESOURCE_EXHAUSTED, TOO_LARGE);
+          refuse(Status.Code.RESOURCE_EXHAUSTED, "request_too_large", TOO_LARGE);
         } else {
-          refuse(Status.Code.INVALID_ARGUMENT, MALFORMED);
+          refuse(Status.Code.INVALID_ARGUMENT, "malformed_request", MALFORMED);
         }
         return;
       }
       if (oneRequest && sawRequest) {
-        refuse(Status.Code.INTERNAL, TOO_MANY);
+        refuse(Status.Code.INTERNAL, "too_many_messages", TOO_MANY);
         return;
       }
       sawRequest = true;
@@ -119,7 +121,7 @@ final class CallGuard implements ServerInterceptor {
       }
     }
 
-    private void refuse(Status.Code code, String fixed) {
+    private void refuse(Status.Code code, String reason, String fixed) {
       refused = true;
       // Each refusal is counted in the once-a-minute WARN summary (Refusals.status); the line of
       // this call is a detail, at DEBUG, so a flood of malformed requests cannot flood the log.
@@ -128,7 +130,7 @@ final class CallGuard implements ServerInterceptor {
           call.getMethodDescriptor().getFullMethodName(),
           fixed,
           facts.correlationId());
-      call.refuse(code, fixed, facts);
+      call.refuse(code, reason, fixed, facts);
     }
 
     private void failed(RuntimeException e, String where) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.StringValue;
 import dev.hipaagrpc.core.SecurityLayer.Slot;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
@@ -281,8 +282,10 @@ class SecurityStackTest {
   void malformedRequest_invalidArgumentWithCorrelationId_audited() throws Exception {
     SecurityStack stack = fullStackOutOfOrder().build();
     ManagedChannel channel = start(stack, true, stack.wrap(echo()));
+    RefusalSummary.flush();
     // Field 1 (string), length 5, only 2 bytes follow: a truncated message.
     Status status = rawCall(channel, new byte[] {0x0a, 0x05, 'a', 'b'});
+    assertThat(RefusalSummary.flush()).endsWith(": INVALID_ARGUMENT malformed_request=1");
     assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(status.getDescription()).startsWith("Malformed request (correlation id: ");
     assertThat(audited).containsExactly("INVALID_ARGUMENT " + correlationId(status));

@@ -8,6 +8,7 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Principal;
 import dev.hipaagrpc.core.SecurityLayer;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -134,6 +135,7 @@ public final class MaskingServerInterceptor implements SecurityLayer {
           call.getMethodDescriptor().getFullMethodName(),
           writeRuleId(proto, path),
           facts.correlationId());
+      RefusalSummary.record(Status.Code.PERMISSION_DENIED, facts);
       call.refuse(Refusals.status(Status.Code.PERMISSION_DENIED, "Access denied", facts));
       return false;
     }

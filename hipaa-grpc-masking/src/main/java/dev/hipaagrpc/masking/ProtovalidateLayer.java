@@ -15,6 +15,7 @@ import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.PostureItem;
 import dev.hipaagrpc.core.Safeguard;
 import dev.hipaagrpc.core.SecurityLayer;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -127,6 +128,7 @@ public final class ProtovalidateLayer implements SecurityLayer {
               .setMessage(Refusals.description("Invalid request", facts))
               .addDetails(Any.pack(badRequest(result)))
               .build();
+      RefusalSummary.record(Status.Code.INVALID_ARGUMENT, "invalid_request");
       Status status = Refusals.status(Status.Code.INVALID_ARGUMENT, "Invalid request", facts);
       call.close(status, StatusProto.toStatusRuntimeException(details).getTrailers());
       return false;

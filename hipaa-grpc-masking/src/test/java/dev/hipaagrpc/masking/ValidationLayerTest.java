@@ -7,6 +7,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.DebugInfo;
 import dev.hipaagrpc.core.SecurityLayer;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.masking.testproto.RegisterPatientRequest;
 import dev.hipaagrpc.masking.testproto.RegisterPatientResponse;
 import dev.hipaagrpc.masking.testproto.RegistrationServiceGrpc;
@@ -85,11 +86,13 @@ class ValidationLayerTest {
   void invalidRequest_refusedBeforeService_violationsReachClientWithoutPhi() throws Exception {
     Registration service = new Registration();
     try (TestServer server = server(service)) {
+      RefusalSummary.flush();
       StatusRuntimeException e =
           refused(
               server, RegisterPatientRequest.newBuilder().setName(CANARY_NAME).setAge(200).build());
 
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(RefusalSummary.flush()).endsWith(": INVALID_ARGUMENT invalid_request=1");
       assertThat(e.getStatus().getDescription()).startsWith("Invalid request (correlation id: ");
       assertThat(violations(e))
           .extracting(BadRequest.FieldViolation::getField, BadRequest.FieldViolation::getReason)

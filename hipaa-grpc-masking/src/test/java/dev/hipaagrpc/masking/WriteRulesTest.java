@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hipaagrpc.core.AccessDecision;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.masking.testproto.ContactServiceGrpc;
 import dev.hipaagrpc.masking.testproto.ContactUpdate;
 import dev.hipaagrpc.masking.testproto.EmptyWriteRule;
@@ -74,6 +75,7 @@ class WriteRulesTest {
   void readOnlyForRole_setsField_refusedBeforeServiceWithPathInDecision() throws Exception {
     ContactService service = new ContactService();
     try (TestServer server = new TestServer(service, MaskingServerInterceptor.create(redactor))) {
+      RefusalSummary.flush();
       assertThatThrownBy(() -> call(server, "billing", phoneUpdate()))
           .isInstanceOfSatisfying(
               StatusRuntimeException.class,
@@ -92,6 +94,11 @@ class WriteRulesTest {
       assertThat(decision.ruleId())
           .isEqualTo("write-rule:hipaagrpc.masking.test.UpdateContactRequest/contacts.phone")
           .doesNotContain(CANARY_PHONE);
+      // Counted in the once-a-minute refusal summary, by its rule.
+      assertThat(RefusalSummary.flush())
+          .endsWith(
+              ": PERMISSION_DENIED"
+                  + " write-rule:hipaagrpc.masking.test.UpdateContactRequest/contacts.phone=1");
     }
   }
 

@@ -3,6 +3,7 @@ package dev.hipaagrpc.auth.authz;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.core.internal.Refusals;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -65,6 +66,7 @@ final class AuthorizationGuardedCall<ReqT, RespT>
         return false;
       }
       closed = true;
+      RefusalSummary.record(Status.Code.PERMISSION_DENIED, facts);
       super.close(
           Refusals.status(
               Status.Code.PERMISSION_DENIED, AuthorizationServerInterceptor.DENIED, facts),

@@ -18,6 +18,7 @@ import dev.hipaagrpc.auth.authz.testing.Subject;
 import dev.hipaagrpc.core.AccessDecision;
 import dev.hipaagrpc.core.CallFacts;
 import dev.hipaagrpc.core.Principal;
+import dev.hipaagrpc.core.internal.RefusalSummary;
 import dev.hipaagrpc.core.proto.Action;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -240,8 +241,13 @@ class AuthorizationServerInterceptorTest {
     server.observations().read(record("p-1"));
     assertAllowed("option:" + OBS + "/Read");
 
+    RefusalSummary.flush();
     StatusRuntimeException e = denied(() -> server.observations().read(record("p-2-secret")));
     assertDenied(e, AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH);
+    assertThat(RefusalSummary.flush())
+        .endsWith(
+            ": PERMISSION_DENIED " + AuthorizationServerInterceptor.RULE_PATIENT_MISMATCH + "=1")
+        .doesNotContain("p-2");
     assertThat(e.getStatus().toString()).doesNotContain("p-2-secret").doesNotContain("p-1");
     assertThat(String.valueOf(e.getTrailers())).doesNotContain("p-2-secret");
     assertThat(server.serviceSaw).containsExactly("Read:p-1");

@@ -45,9 +45,22 @@ public final class RefusalSummary {
     SHARED.count(code, facts, System.nanoTime());
   }
 
+  /**
+   * Counts a refused call whose class is {@code code} and {@code reason}, a fixed word of the
+   * refusing layer (such as {@code malformed_request}), for refusals that carry no failure code or
+   * rule id in the call's facts.
+   */
+  public static void record(Status.Code code, String reason) {
+    SHARED.countClass(code, code + " " + reason, System.nanoTime());
+  }
+
   /** Counts one refusal at {@code nowNanos}; returns the summary line when one is due, or null. */
   @Nullable String count(Status.Code code, @Nullable CallFacts facts, long nowNanos) {
-    String cls = code + " " + detail(code, facts);
+    return countClass(code, code + " " + detail(code, facts), nowNanos);
+  }
+
+  /** Counts one refusal of class {@code cls}; returns the summary line when one is due, or null. */
+  @Nullable String countClass(Status.Code code, String cls, long nowNanos) {
     LongAdder adder = counts.get(cls);
     if (adder == null) {
       adder =
@@ -62,6 +75,23 @@ public final class RefusalSummary {
     if (!due || !periodStart.compareAndSet(start, nowNanos)) {
       return null;
     }
+    return emit(start, nowNanos);
+  }
+
+  /**
+   * Writes the summary of the refusals counted since the last line now, instead of with the next
+   * refusal after the period (for a server shutting down, or a test), and starts a new period.
+   * Returns the line, or null when nothing was refused.
+   */
+  public static @Nullable String flush() {
+    return SHARED.flush(System.nanoTime());
+  }
+
+  @Nullable String flush(long nowNanos) {
+    return emit(periodStart.getAndSet(nowNanos), nowNanos);
+  }
+
+  private @Nullable String emit(long start, long nowNanos) {
     long seconds = start == NEVER ? 60 : Math.min(3600, (nowNanos - start) / 1_000_000_000L);
     Map<String, Long> snapshot = new TreeMap<>();
     long total = 0;

@@ -29,6 +29,21 @@ class RefusalSummaryTest {
   }
 
   @Test
+  void flush_writesWhatWasCountedNow_andStartsANewPeriod() {
+    RefusalSummary s = new RefusalSummary();
+    long t = 1_000 * SECOND;
+    assertThat(s.flush(t)).isNull();
+    assertThat(s.count(Status.Code.INVALID_ARGUMENT, null, t + SECOND)).isNull();
+    assertThat(s.countClass(Status.Code.INTERNAL, "INTERNAL too_many_messages", t + SECOND))
+        .isNull();
+    assertThat(s.flush(t + 11 * SECOND))
+        .isEqualTo(
+            "hipaa-grpc refused 2 calls in the last 11 s: INTERNAL too_many_messages=1,"
+                + " INVALID_ARGUMENT -=1");
+    assertThat(s.flush(t + 12 * SECOND)).isNull();
+  }
+
+  @Test
   void firstRefusalIsReportedAtOnce_thenAtMostOneLinePerMinute() {
     RefusalSummary s = new RefusalSummary();
     long t = 1_000 * SECOND;
