@@ -177,7 +177,8 @@ public final class AuditReceipts {
 
   /**
    * The RFC 6962 consistency proof from the tree of {@code oldSize} to that of {@code newSize},
-   * read from the directory's tiles (which hold the partial tiles of every checkpointed size).
+   * read from the directory's tiles (a checkpointed size's partial tiles, or the full tiles that
+   * replaced them).
    */
   static List<byte[]> consistencyProof(Path directory, long oldSize, long newSize) {
     return Merkle.consistencyProof(oldSize, newSize, new TileHashes(new Tiles(directory), newSize));

@@ -88,6 +88,7 @@ final class MerkleTree {
         t.write(l, start[l] / Tiles.WIDTH, buf[l], 0, count[l]);
       }
     }
+    t.checkpointed();
   }
 
   /** The root hash at the current size. Folds first. */

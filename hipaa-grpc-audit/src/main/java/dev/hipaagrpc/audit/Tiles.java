@@ -2,8 +2,11 @@ package dev.hipaagrpc.audit;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * tile at level L with index N is {@code tile/<L>/<N>} when full (256 hashes, 8192 bytes) and
  * {@code tile/<L>/<N>.p/<W>} when partial (W hashes), N written in 3-digit groups, all but the last
  * prefixed with {@code x}. Level-0 hashes are leaf hashes; a level L+1 hash is the Merkle tree hash
- * of a full tile at level L. Stateless apart from the directory.
+ * of a full tile at level L. Not thread-safe for writing (the sink's writer thread writes); reads
+ * from other threads see whole tiles.
  */
 final class Tiles {
 
@@ -41,11 +45,20 @@ final class Tiles {
     return dir.resolve(rel);
   }
 
+  /** The partial tile directories of full tiles written since the last checkpoint. */
+  private List<Path> retiring = new ArrayList<>();
+
+  /** Those of the checkpoint before: deleted at this one. */
+  private List<Path> retired = new ArrayList<>();
+
   /**
    * Writes a tile (atomically: a reader sees the whole tile or none). Not synced: derived data. A
-   * full tile replaces the tile's partial ones: they are deleted once it is written, since each is
-   * a prefix of it ({@link #read} then serves their widths from the full tile), so the directory
-   * holds at most one partial tile set per level however many checkpoints were signed.
+   * full tile replaces the tile's partial ones, each a prefix of it ({@link #read} serves their
+   * widths from the full tile), but they are deleted only at the checkpoint after the one that
+   * wrote it ({@link #checkpointed}): until then the checkpoint before keeps the partial tiles it
+   * was signed with, so a crash that tears off the last checkpoint still restores the one before
+   * from tiles written a checkpoint earlier, whatever became of the full tile's unsynced data. The
+   * directory thus holds the partial tiles of at most a few checkpoints, however many were signed.
    */
   void write(int level, long index, byte[] hashes, int off, int width) throws IOException {
     Path p = path(level, index, width);
@@ -56,8 +69,21 @@ final class Tiles {
     }
     LogFiles.replace(tmp, p);
     if (width == WIDTH) {
-      deletePartials(p.resolveSibling(p.getFileName() + ".p"));
+      retiring.add(p.resolveSibling(p.getFileName() + ".p"));
     }
+  }
+
+  /**
+   * Called once per checkpoint, after its tiles are written: deletes the partial tiles that full
+   * tiles written at the checkpoint before replaced. Partial tiles replaced before this instance
+   * was created stay (disk space only, never a wrong answer).
+   */
+  void checkpointed() {
+    for (Path partials : retired) {
+      deletePartials(partials);
+    }
+    retired = retiring;
+    retiring = new ArrayList<>();
   }
 
   /** Best effort: a partial tile left behind is only disk space, never a wrong answer. */
@@ -71,7 +97,7 @@ final class Tiles {
       }
       Files.deleteIfExists(partials);
     } catch (IOException e) {
-      // Left for the next full tile's write or an operator; readers prefer the full tile anyway.
+      // Left behind; readers prefer the partial tile and fall back to the full one anyway.
     }
   }
 
@@ -80,20 +106,25 @@ final class Tiles {
    * of that width, or the full tile if the partial one is gone. Null if neither is there whole.
    */
   byte @Nullable [] read(int level, long index, int width) throws IOException {
-    Path partial = path(level, index, width);
-    if (width < WIDTH && Files.isRegularFile(partial)) {
-      byte[] b = Files.readAllBytes(partial);
-      if (b.length == width * HASH) {
+    if (width < WIDTH) {
+      byte[] b = readIfPresent(path(level, index, width));
+      if (b != null && b.length == width * HASH) {
         return b;
       }
     }
-    Path full = path(level, index, WIDTH);
-    if (Files.isRegularFile(full)) {
-      byte[] b = Files.readAllBytes(full);
-      if (b.length == WIDTH * HASH) {
-        return Arrays.copyOf(b, width * HASH);
-      }
+    // The full tile, also when the writer deleted the partial one since (its prefix is the same).
+    byte[] b = readIfPresent(path(level, index, WIDTH));
+    if (b != null && b.length == WIDTH * HASH) {
+      return Arrays.copyOf(b, width * HASH);
     }
     return null;
+  }
+
+  private static byte @Nullable [] readIfPresent(Path p) throws IOException {
+    try {
+      return Files.readAllBytes(p);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
   }
 }

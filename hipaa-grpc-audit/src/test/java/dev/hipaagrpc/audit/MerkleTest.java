@@ -167,8 +167,11 @@ class MerkleTest {
     byte[] level1 = new Tiles(dir).read(1, 0, 1);
     assertThat(level1).isNotNull();
     assertThat(hex(level1)).isEqualTo(hex(Merkle.mth(leaves, 0, 256)));
-    // Full tiles replaced their partial ones, and every checkpointed size still restores.
+    // A full tile's partial tiles stay until the checkpoint after the one that wrote it, then are
+    // deleted; every checkpointed size still restores.
     assertThat(new Tiles(dir).path(0, 0, 255).getParent()).doesNotExist();
+    assertThat(new Tiles(dir).path(1, 0, 1)).exists(); // level-1 tile 0 filled at the last one
+    t.writePartials();
     assertThat(new Tiles(dir).path(1, 0, 1).getParent()).doesNotExist();
     assertThat(new Tiles(dir).path(0, 257, 44)).exists(); // the tree's open edge keeps its own
     for (int size : checkpoints) {
