@@ -111,6 +111,38 @@ final class ShippingPosition {
     }
   }
 
+  /**
+   * Whether the log directory {@code logDir} still holds the line this position names, byte for
+   * byte (its file, at its offset, with its hash): a position of another log, or of a log since
+   * replaced, does not.
+   */
+  boolean heldBy(Path logDir) throws IOException {
+    Path f = logDir.resolve(file);
+    long start = end - length - 1;
+    try (FileChannel c = FileChannel.open(f, StandardOpenOption.READ)) {
+      if (start < 0 || c.size() < end) {
+        return false;
+      }
+      ByteBuffer b = ByteBuffer.allocate(length + 2);
+      long from = start == 0 ? 0 : start - 1;
+      b.limit((int) (end - from));
+      while (b.hasRemaining()) {
+        if (c.read(b, from + b.position()) < 0) {
+          return false;
+        }
+      }
+      byte[] a = b.array();
+      int at = (int) (start - from);
+      if ((start > 0 && a[0] != '\n') || a[at + length] != '\n') {
+        return false;
+      }
+      return KafkaClients.sha256Hex(java.util.Arrays.copyOfRange(a, at, at + length))
+          .equals(sha256);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
   @Override
   public String toString() {
     return file + " seq " + seq;

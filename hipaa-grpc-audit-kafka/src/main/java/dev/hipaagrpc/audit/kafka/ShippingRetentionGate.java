@@ -6,8 +6,12 @@ import dev.hipaagrpc.audit.AuditLine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,11 +20,17 @@ import org.slf4j.LoggerFactory;
  * Keeps the audit log's retention from deleting a file that was not shipped: wraps the retention
  * hook given to {@code ChainedFileSink.Builder.onSealed} and passes it a sealed file only once the
  * {@link KafkaAuditForwarder}'s persisted position (read from its position file, so the forwarder
- * may run in another process) is past the file's last record. Files that are not shipped yet are
- * deferred, in order, and handed over at a later sealing or {@link #retryDeferred} call (schedule
- * it, say, every minute, so that the last files are handed over after the writer stops sealing).
+ * may run in another process) is in a later file: every record of the sealed file, its {@code
+ * ROTATE} seal included, was acknowledged, and the forwarder, resuming, never needs the file again.
+ * A position that the log directory does not hold byte for byte (another log's, or a replaced
+ * log's) ships nothing. Files that are not shipped yet are deferred, in order, and handed over at a
+ * later sealing or {@link #retryDeferred} call (schedule it, say, every minute, so that the last
+ * files are handed over after the writer stops sealing).
  *
- * <p>Thread-safe.
+ * <p>The hook runs on the executor given to {@link #create(Path, Consumer, Executor)} (so that
+ * archiving a backlog after an outage never holds the audit writer, which calls {@link #accept}),
+ * or on the calling thread with {@link #create(Path, Consumer)}. Files reach the hook one at a
+ * time, oldest first. Thread-safe.
  */
 public final class ShippingRetentionGate implements Consumer<Path> {
 
@@ -28,32 +38,52 @@ public final class ShippingRetentionGate implements Consumer<Path> {
 
   private final Path positionFile;
   private final Consumer<Path> hook;
-  private final Deque<Path> deferred = new ArrayDeque<>();
+  private final Executor executor;
+  private final Queue<Path> incoming = new ConcurrentLinkedQueue<>();
+  private final Deque<Path> deferred = new ArrayDeque<>(); // guarded by this
 
-  private ShippingRetentionGate(Path positionFile, Consumer<Path> hook) {
+  private ShippingRetentionGate(Path positionFile, Consumer<Path> hook, Executor executor) {
     this.positionFile = positionFile;
     this.hook = hook;
+    this.executor = executor;
   }
 
   /**
    * A gate in front of {@code retentionHook} for the forwarder whose position is persisted in
-   * {@code positionFile}.
+   * {@code positionFile}; the hook runs on the thread that seals the file or calls {@link
+   * #retryDeferred}.
    */
   public static ShippingRetentionGate create(Path positionFile, Consumer<Path> retentionHook) {
+    return create(positionFile, retentionHook, Runnable::run);
+  }
+
+  /**
+   * A gate in front of {@code retentionHook} for the forwarder whose position is persisted in
+   * {@code positionFile}; the hook runs on {@code executor} (a single thread is enough).
+   */
+  public static ShippingRetentionGate create(
+      Path positionFile, Consumer<Path> retentionHook, Executor executor) {
     return new ShippingRetentionGate(
         requireNonNull(positionFile, "positionFile"),
-        requireNonNull(retentionHook, "retentionHook"));
+        requireNonNull(retentionHook, "retentionHook"),
+        requireNonNull(executor, "executor"));
   }
 
-  /** Receives a sealed file: hands it (and any deferred before it) to the hook once shipped. */
+  /**
+   * Receives a sealed file: queues it, and has every queued file that is shipped handed to the hook
+   * on the executor. Never waits for the hook with an executor.
+   */
   @Override
-  public synchronized void accept(Path sealedFile) {
-    deferred.addLast(requireNonNull(sealedFile, "sealedFile"));
-    retryDeferred();
+  public void accept(Path sealedFile) {
+    incoming.add(requireNonNull(sealedFile, "sealedFile"));
+    executor.execute(this::retryDeferred);
   }
 
-  /** Hands every deferred file that is now shipped to the hook, oldest first. */
+  /** Hands every deferred file that is now shipped to the hook, oldest first, on this thread. */
   public synchronized void retryDeferred() {
+    for (Path f; (f = incoming.poll()) != null; ) {
+      deferred.addLast(f);
+    }
     while (!deferred.isEmpty()) {
       Path f = deferred.peekFirst();
       boolean ok;
@@ -73,9 +103,11 @@ public final class ShippingRetentionGate implements Consumer<Path> {
     }
   }
 
-  /** The sealed files held back because they are not shipped yet, oldest first. */
+  /** The sealed files held back because they are not shipped yet (or not yet examined). */
   public synchronized List<Path> deferred() {
-    return List.copyOf(deferred);
+    List<Path> all = new ArrayList<>(deferred);
+    all.addAll(incoming);
+    return List.copyOf(all);
   }
 
   /**
@@ -92,20 +124,11 @@ public final class ShippingRetentionGate implements Consumer<Path> {
       return false;
     }
     Path dir = file.toAbsolutePath().getParent();
-    long shippedFileFirst = AuditLine.firstSeq(Path.of(p.file));
-    if (first < shippedFileFirst) {
-      return true; // the forwarder moves to a file only after every line of the one before
+    if (dir == null || !p.heldBy(dir)) {
+      return false; // another log's position, or this log was replaced: nothing is known shipped
     }
-    if (first > shippedFileFirst || dir == null) {
-      return false;
-    }
-    // The position is in this file: shipped when its last record (the ROTATE seal) is.
-    for (Path f : AuditLine.logFiles(dir)) {
-      long next = AuditLine.firstSeq(f);
-      if (next > first) {
-        return p.seq + 1 >= next;
-      }
-    }
-    return false;
+    // The forwarder moves to a file only after every line of the one before, its seal included;
+    // while the position is in this file, a restarted forwarder still resumes from it.
+    return first < AuditLine.firstSeq(Path.of(p.file));
   }
 }

@@ -63,7 +63,13 @@ class ShippingRetentionGateTest {
     gate.accept(files.get(1));
     assertThat(deleted).isEmpty();
 
-    shippedUpTo(position, log, secondFirst - 1); // file 0's last record: its ROTATE seal
+    // File 0's last record, its ROTATE seal: still held, since a forwarder restarted now resumes
+    // from that line and would find it gone.
+    shippedUpTo(position, log, secondFirst - 1);
+    gate.retryDeferred();
+    assertThat(deleted).isEmpty();
+
+    shippedUpTo(position, log, secondFirst); // the first record of file 1
     gate.retryDeferred();
     assertThat(deleted).containsExactly(files.get(0));
     assertThat(gate.deferred()).containsExactly(files.get(1));
@@ -87,5 +93,50 @@ class ShippingRetentionGateTest {
     assertThat(deleted).isEmpty();
     assertThat(gate.deferred()).containsExactly(first);
     assertThatThrownBy(() -> gate.shipped(first)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void positionOfAnotherLog_shipsNothing() throws Exception {
+    TestLogs other = new TestLogs(tmp.resolve("other")).writeClosed(200);
+    TestLogs log = new TestLogs(tmp.resolve("log")).writeClosed(200);
+    Path position = tmp.resolve("shipping.position");
+    // A stale position: far into the other log, whose file names this log has too.
+    shippedUpTo(position, other, AuditLine.firstSeq(AuditLine.logFiles(other.dir).get(3)) + 1);
+    List<Path> deleted = new ArrayList<>();
+    ShippingRetentionGate gate = ShippingRetentionGate.create(position, deleted::add);
+    Path first = AuditLine.logFiles(log.dir).get(0);
+    assertThat(gate.shipped(first)).isFalse();
+    gate.accept(first);
+    assertThat(deleted).isEmpty();
+    // The same position against its own log ships the files before it.
+    assertThat(gate.shipped(AuditLine.logFiles(other.dir).get(0))).isTrue();
+  }
+
+  @Test
+  void withAnExecutor_theHookNeverRunsOnTheSealingThread() throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log")).writeClosed(200);
+    List<Path> files = AuditLine.logFiles(log.dir);
+    Path position = tmp.resolve("shipping.position");
+    shippedUpTo(position, log, AuditLine.firstSeq(files.get(2)));
+    java.util.concurrent.ExecutorService executor =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.CountDownLatch handed = new java.util.concurrent.CountDownLatch(2);
+      ShippingRetentionGate gate =
+          ShippingRetentionGate.create(
+              position,
+              f -> {
+                threads.add(Thread.currentThread().getName());
+                handed.countDown();
+              },
+              executor);
+      gate.accept(files.get(0));
+      gate.accept(files.get(1));
+      assertThat(handed.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(threads).hasSize(2).doesNotContain(Thread.currentThread().getName());
+    } finally {
+      executor.shutdownNow();
+    }
   }
 }
