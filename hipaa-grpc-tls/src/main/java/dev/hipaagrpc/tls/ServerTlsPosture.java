@@ -293,7 +293,7 @@ final class ServerTlsPosture implements PostureSource {
     String refusal = reloader.lastRefusal();
     reload.put("lastRefusal", refusal == null ? "none" : refusal);
     v.put("reload", reload);
-    if (daysLeft <= 0) {
+    if (daysLeft < 0) {
       return PostureItem.unsafe(key, safeguard, v, "a certificate has expired");
     }
     if (refusal != null) {
@@ -316,8 +316,9 @@ final class ServerTlsPosture implements PostureSource {
     return m;
   }
 
+  /** Whole days left, rounded down: 0 on the last day, negative once expired. */
   private long daysLeft(X509Certificate c) {
     Instant now = clock.instant();
-    return Duration.between(now, c.getNotAfter().toInstant()).toDays();
+    return Math.floorDiv(Duration.between(now, c.getNotAfter().toInstant()).toSeconds(), 86_400L);
   }
 }

@@ -322,7 +322,8 @@ final class PolicyCompiler {
   /**
    * SHA-256 over what the plan was compiled from, in a canonical form: the version, each policy's
    * deterministic protobuf encoding, and each described service's file descriptor (which carries
-   * the method options), each length-prefixed. Equal inputs give equal hashes on every JVM.
+   * the method options) with every file it imports (the field options of the request types), each
+   * length-prefixed. Equal inputs give equal hashes on every JVM.
    */
   static String canonicalSha256(
       String version, List<Source> sources, List<Descriptors.ServiceDescriptor> services) {
@@ -338,9 +339,24 @@ final class PolicyCompiler {
     }
     for (Descriptors.ServiceDescriptor sd : services) {
       update(sha, sd.getFullName().getBytes(StandardCharsets.UTF_8));
-      update(sha, deterministic(sd.getFile().toProto()));
+      // The service's file and every file it imports, transitively: the request types' field
+      // options (patient_id, tenant_id, search_param) decide too, and often live in an import.
+      java.util.SortedMap<String, Descriptors.FileDescriptor> files = new java.util.TreeMap<>();
+      collect(sd.getFile(), files);
+      for (Descriptors.FileDescriptor f : files.values()) {
+        update(sha, deterministic(f.toProto()));
+      }
     }
     return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static void collect(
+      Descriptors.FileDescriptor f, java.util.Map<String, Descriptors.FileDescriptor> into) {
+    if (into.putIfAbsent(f.getName(), f) == null) {
+      for (Descriptors.FileDescriptor d : f.getDependencies()) {
+        collect(d, into);
+      }
+    }
   }
 
   private static void update(MessageDigest sha, byte[] bytes) {

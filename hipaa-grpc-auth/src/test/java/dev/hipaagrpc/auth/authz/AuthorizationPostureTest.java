@@ -51,4 +51,57 @@ class AuthorizationPostureTest {
     assertThat(bg.get("roles")).isEqualTo(List.of("physician"));
     assertThat(bg.get("reasons")).isEqualTo(List.of("PATIENT_EMERGENCY"));
   }
+
+  /** A service in {@code svc.proto} whose request type is defined in the imported file. */
+  private static com.google.protobuf.Descriptors.ServiceDescriptor service(String requestField)
+      throws Exception {
+    com.google.protobuf.DescriptorProtos.FileDescriptorProto messages =
+        com.google.protobuf.DescriptorProtos.FileDescriptorProto.newBuilder()
+            .setName("test/messages.proto")
+            .setPackage("test")
+            .setSyntax("proto3")
+            .addMessageType(
+                com.google.protobuf.DescriptorProtos.DescriptorProto.newBuilder()
+                    .setName("Req")
+                    .addField(
+                        com.google.protobuf.DescriptorProtos.FieldDescriptorProto.newBuilder()
+                            .setName(requestField)
+                            .setNumber(1)
+                            .setType(
+                                com.google.protobuf.DescriptorProtos.FieldDescriptorProto.Type
+                                    .TYPE_STRING)))
+            .build();
+    com.google.protobuf.DescriptorProtos.FileDescriptorProto svc =
+        com.google.protobuf.DescriptorProtos.FileDescriptorProto.newBuilder()
+            .setName("test/svc.proto")
+            .setPackage("test")
+            .setSyntax("proto3")
+            .addDependency("test/messages.proto")
+            .addService(
+                com.google.protobuf.DescriptorProtos.ServiceDescriptorProto.newBuilder()
+                    .setName("Records")
+                    .addMethod(
+                        com.google.protobuf.DescriptorProtos.MethodDescriptorProto.newBuilder()
+                            .setName("Get")
+                            .setInputType(".test.Req")
+                            .setOutputType(".test.Req")))
+            .build();
+    com.google.protobuf.Descriptors.FileDescriptor m =
+        com.google.protobuf.Descriptors.FileDescriptor.buildFrom(
+            messages, new com.google.protobuf.Descriptors.FileDescriptor[0]);
+    return com.google.protobuf.Descriptors.FileDescriptor.buildFrom(
+            svc, new com.google.protobuf.Descriptors.FileDescriptor[] {m})
+        .findServiceByName("Records");
+  }
+
+  @Test
+  void policyHash_coversTheImportedFilesOfTheRequestTypes() throws Exception {
+    List<PolicyCompiler.Source> none = List.of();
+    String a = PolicyCompiler.canonicalSha256("v1", none, List.of(service("patient_id")));
+    String b = PolicyCompiler.canonicalSha256("v1", none, List.of(service("patient_id")));
+    String c = PolicyCompiler.canonicalSha256("v1", none, List.of(service("note")));
+    assertThat(b).isEqualTo(a);
+    // Only the imported file changed (where field options such as patient_id live).
+    assertThat(c).isNotEqualTo(a);
+  }
 }
