@@ -103,6 +103,7 @@ public final class ChainedFileSink implements AuditSink {
   private volatile long checkpointSeq = -1;
   private volatile @Nullable String checkpointTime;
   private volatile boolean brokenSeen;
+  private volatile long nextSeq;
 
   private ChainedFileSink(Builder b) throws IOException {
     this.dir = b.dir;
@@ -143,13 +144,13 @@ public final class ChainedFileSink implements AuditSink {
   /**
    * {@code audit.chain} (164.312(c)(1)): the next sequence number, the key epoch, the last durable
    * checkpoint's sequence number and time, the checkpoint signing key's id and the log's origin;
-   * WARN once a write failed (the log then refuses further writes until reopened).
+   * WARN while the last write, fsync or checkpoint failed (until the next write reopens the log).
    */
   @Override
   public List<PostureItem> posture() {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("format", "hash chain + forward-secure HMAC + RFC 6962 tree, Ed25519 checkpoints");
-    v.put("nextSequence", seq);
+    v.put("nextSequence", nextSeq);
     v.put("epoch", keys.epoch());
     v.put("lastCheckpointSequence", checkpointSeq);
     String t = checkpointTime;
@@ -163,7 +164,8 @@ public final class ChainedFileSink implements AuditSink {
                 "audit.chain",
                 Safeguard.INTEGRITY,
                 v,
-                "a write or checkpoint failed; the sink refuses writes until reopened")
+                "the last write, fsync or checkpoint failed; the next write reopens the log"
+                    + " through crash recovery")
             : PostureItem.ok("audit.chain", Safeguard.INTEGRITY, v));
   }
 
@@ -201,6 +203,7 @@ public final class ChainedFileSink implements AuditSink {
       throw e;
     }
     tree.add(encoder);
+    nextSeq = seq;
     if (recordsInEpoch >= checkpointEveryRecords
         || now - lastCheckpointMillis >= checkpointInterval.toMillis()) {
       try {
@@ -210,6 +213,7 @@ public final class ChainedFileSink implements AuditSink {
         // is marked broken, so the next call reopens it through recovery, which keeps the batch
         // and writes the checkpoint that failed here (RECOVERED).
         broken = true;
+        brokenSeen = true;
         logger.warn(
             "audit checkpoint failed after its batch was written ({}); the log is reopened on"
                 + " the next write",
@@ -226,6 +230,7 @@ public final class ChainedFileSink implements AuditSink {
     } catch (IOException | RuntimeException e) {
       // After a failed fsync the channel's state is unknown: reopen through recovery next time.
       broken = true;
+      brokenSeen = true;
       throw e;
     }
   }
@@ -281,6 +286,7 @@ public final class ChainedFileSink implements AuditSink {
       }
       open(null);
       broken = false;
+      brokenSeen = false;
     }
   }
 
@@ -304,6 +310,7 @@ public final class ChainedFileSink implements AuditSink {
         c.position(start);
       } catch (IOException | RuntimeException e2) {
         broken = true;
+        brokenSeen = true;
       }
       throw e;
     }
@@ -357,6 +364,7 @@ public final class ChainedFileSink implements AuditSink {
     }
     checkpointSeq = seq0;
     checkpointTime = time;
+    nextSeq = seq;
     tree.add(encoder);
     if (reason == Checkpoint.Reason.GENESIS) {
       tree.started(encoder.prevHash());
@@ -366,6 +374,7 @@ public final class ChainedFileSink implements AuditSink {
     } catch (IOException | RuntimeException e) {
       // Reopening evolves from the key state file, which still holds this epoch's key.
       broken = true;
+      brokenSeen = true;
       throw e;
     }
     try {

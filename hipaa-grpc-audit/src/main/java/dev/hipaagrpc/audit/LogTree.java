@@ -29,7 +29,7 @@ final class LogTree {
   private final KeyPair signing;
   private final @Nullable String configuredOrigin;
   private final MerkleTree tree;
-  private @Nullable String origin;
+  private volatile @Nullable String origin; // read by the sink's posture from other threads
 
   LogTree(Path dir, KeyPair signing, @Nullable String origin) {
     this.dir = dir;

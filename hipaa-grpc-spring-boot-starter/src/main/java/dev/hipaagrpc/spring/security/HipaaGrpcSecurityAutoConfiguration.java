@@ -1,6 +1,7 @@
 package dev.hipaagrpc.spring.security;
 
 import dev.hipaagrpc.spring.HipaaGrpcAutoConfiguration;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -8,6 +9,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.grpc.server.GlobalServerInterceptor;
 import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.core.context.SecurityContextHolderStrategy;
 
 /**
  * Registers the {@link SecurityContextBridge} as a Spring gRPC global server interceptor when
@@ -21,11 +23,17 @@ import org.springframework.security.core.context.SecurityContextHolder;
 @ConditionalOnBooleanProperty(name = "hipaa.grpc.spring-security.enabled", matchIfMissing = true)
 public final class HipaaGrpcSecurityAutoConfiguration {
 
-  /** The bridge, applied by Spring to every service, inside the stack. */
+  /**
+   * The bridge, applied by Spring to every service, inside the stack; over the application's {@code
+   * SecurityContextHolderStrategy} bean when it has one (method security reads that one), otherwise
+   * over {@link SecurityContextHolder}'s.
+   */
   @Bean
   @GlobalServerInterceptor
   @ConditionalOnMissingBean
-  SecurityContextBridge hipaaGrpcSecurityContextBridge() {
-    return new SecurityContextBridge();
+  SecurityContextBridge hipaaGrpcSecurityContextBridge(
+      ObjectProvider<SecurityContextHolderStrategy> strategy) {
+    return new SecurityContextBridge(
+        strategy.getIfAvailable(SecurityContextHolder::getContextHolderStrategy));
   }
 }
