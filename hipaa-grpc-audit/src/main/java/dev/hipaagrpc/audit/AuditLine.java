@@ -37,6 +37,14 @@ public final class AuditLine {
     return frame.seq;
   }
 
+  /**
+   * The SHA-256 (lower-case hex) of the previous record's line, as the record claims it: the chain
+   * link, not checked here.
+   */
+  public String prev() {
+    return frame.prev;
+  }
+
   /** The record's key epoch. */
   public long epoch() {
     return frame.epoch;

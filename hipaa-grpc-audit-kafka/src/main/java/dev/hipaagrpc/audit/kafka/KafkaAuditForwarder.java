@@ -8,6 +8,7 @@ import dev.hipaagrpc.audit.AuditLine;
 import dev.hipaagrpc.core.internal.Checks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -25,12 +26,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.UnknownProducerIdException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -86,6 +95,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   static final String KIND_RECORD = "record";
   static final String KIND_NOTE = "note";
   private static final int MAX_LINE = 16 << 20;
+  static final int MAX_REQUEST_SIZE = MAX_LINE + (64 << 10);
 
   private final Path dir;
   private final String topic;
@@ -97,6 +107,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   private final ShippingMetrics metrics;
   private final Clock clock;
   private final @Nullable String configuredOrigin;
+  private final Function<Properties, Producer<byte[], byte[]>> producerFactory;
 
   private final Object lock = new Object();
   private @Nullable Thread thread;
@@ -110,6 +121,17 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   private @Nullable ShippingPosition persisted;
   private @Nullable Path file;
   private long offset;
+  // The line before offset, which the next line read must continue (seq + 1, prev = its SHA-256);
+  // null when there is nothing to check against (a new log, a file shipped again after a crash).
+  private long chainSeq;
+  private @Nullable String chainSha256;
+  // Where a failed send starts again: the persisted position, or a crash-recovered file's start.
+  private @Nullable Path rewindFile;
+  private long rewindOffset;
+  private long rewindChainSeq;
+  private @Nullable String rewindChainSha256;
+  private long ioWarnedAt;
+  private boolean ioFailing;
   private final Map<String, String> notesShipped = new HashMap<>();
   private boolean shrunk;
 
@@ -125,6 +147,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     this.metrics = b.metrics;
     this.clock = b.clock;
     this.configuredOrigin = b.origin;
+    this.producerFactory = b.producerFactory;
   }
 
   /**
@@ -198,8 +221,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     ShippingPosition p = ShippingPosition.read(positionFile);
     persisted = p;
     if (p == null) {
-      file = null;
-      offset = 0;
+      at(null, 0, -1, null);
       return;
     }
     if (configuredOrigin != null && !configuredOrigin.equals(p.origin)) {
@@ -210,8 +232,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     Path f = dir.resolve(p.file);
     byte[] line = readLineEndingAt(f, p.end, p.length);
     if (line != null && sha256(line).equals(p.sha256)) {
-      file = f;
-      offset = p.end;
+      at(f, p.end, p.seq, p.sha256);
       return;
     }
     if (tornEvidence(f)) {
@@ -220,8 +241,7 @@ public final class KafkaAuditForwarder implements AutoCloseable {
               + " {} again from its start; the receiver reports every record that now differs",
           p,
           p.file);
-      file = f;
-      offset = 0;
+      at(f, 0, -1, null); // a failed send starts again here too, not at the stale position
       return;
     }
     throw new IllegalStateException(
@@ -229,6 +249,50 @@ public final class KafkaAuditForwarder implements AutoCloseable {
             + p
             + "): it was edited, truncated or replaced; verify it (AuditVerifier) and investigate"
             + " before shipping again");
+  }
+
+  /** Moves the cursor to {@code (f, offset)} and makes it the point a failed send starts from. */
+  private void at(@Nullable Path f, long off, long seq, @Nullable String sha) {
+    file = f;
+    offset = off;
+    chainSeq = seq;
+    chainSha256 = sha;
+    rewindFile = f;
+    rewindOffset = off;
+    rewindChainSeq = seq;
+    rewindChainSha256 = sha;
+  }
+
+  /** Whether {@code line} is the record right after the line before the cursor. */
+  private boolean continuesChain(byte[] line) {
+    String sha = chainSha256;
+    if (sha == null) {
+      return true;
+    }
+    AuditLine l = AuditLine.parse(line);
+    return l != null && l.seq() == chainSeq + 1 && l.prev().equals(sha);
+  }
+
+  /**
+   * The line after the cursor does not continue what was shipped: the file was cut back and grew
+   * again between two polls, or edited. Checked as on start: a crash-recovered file is shipped
+   * again from its start; anything else stops shipping.
+   */
+  private void chainBroken(Path f) throws IOException {
+    ShippingPosition p = ShippingPosition.read(positionFile);
+    if (p != null) {
+      byte[] line = readLineEndingAt(dir.resolve(p.file), p.end, p.length);
+      if (line != null && sha256(line).equals(p.sha256)) {
+        throw new IllegalStateException(
+            "the audit log does not continue the record last shipped ("
+                + p
+                + ") in "
+                + f.getFileName()
+                + ": a record after it was edited, inserted or removed; verify it (AuditVerifier)"
+                + " and investigate before shipping again");
+      }
+    }
+    resume(); // throws unless crash recovery explains it
   }
 
   private boolean tornEvidence(Path f) throws IOException {
@@ -277,8 +341,25 @@ public final class KafkaAuditForwarder implements AutoCloseable {
         try {
           progressed = round();
           backoff = 100;
+          ioFailing = false;
         } catch (SendFailed e) {
+          if (stopping) {
+            break; // close() interrupted the wait: not a failed send
+          }
           metrics.sendFailed();
+          Throwable cause = e.getCause();
+          if (cause != null && refusedForGood(cause)) {
+            throw new IllegalStateException(
+                "the broker refused a record after the shipped position ("
+                    + (persisted == null ? "the start" : persisted)
+                    + ") for good ("
+                    + cause.getClass().getName()
+                    + (cause instanceof RecordTooLargeException
+                        ? "; the topic's max.message.bytes and the broker's message.max.bytes must"
+                            + " admit the largest record"
+                        : "")
+                    + "); sending it again cannot succeed: fix the configuration and restart");
+          }
           logger.warn(
               "audit shipping: send failed ({}); sending again from {} in {} ms",
               e.getMessage(),
@@ -290,9 +371,18 @@ public final class KafkaAuditForwarder implements AutoCloseable {
           backoff = Math.min(backoff * 2, 5000);
           continue;
         } catch (IOException e) {
-          logger.warn(
-              "audit shipping: cannot read the log or write the position ({}); retrying",
-              e.getClass().getSimpleName());
+          if (stopping) {
+            break; // close() interrupted a read (ClosedByInterruptException)
+          }
+          long now = System.nanoTime();
+          if (!ioFailing || now - ioWarnedAt > TimeUnit.MINUTES.toNanos(1)) {
+            // Once when it starts failing, then once a minute while it keeps failing.
+            ioFailing = true;
+            ioWarnedAt = now;
+            logger.warn(
+                "audit shipping: cannot read the log or write the position ({}); retrying",
+                e.getClass().getSimpleName());
+          }
           sleep(pollInterval.toMillis());
           continue;
         }
@@ -312,6 +402,20 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the broker or client refused for good: not retriable, and not a producer state that a
+   * new producer recovers from (the idempotent producer's sequence or id).
+   */
+  static boolean refusedForGood(Throwable cause) {
+    if (cause instanceof RetriableException
+        || cause instanceof OutOfOrderSequenceException
+        || cause instanceof UnknownProducerIdException
+        || cause instanceof InvalidProducerEpochException) {
+      return false;
+    }
+    return cause instanceof ApiException || cause instanceof SerializationException;
+  }
+
   private void sleep(long millis) {
     try {
       Thread.sleep(millis);
@@ -320,17 +424,16 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     }
   }
 
-  /** After a failed send: a new producer, and everything after the persisted position again. */
+  /**
+   * After a failed send: a new producer, and everything after the persisted position again (or
+   * after the start of a file shipped again after crash recovery).
+   */
   private void rewind() {
     closeProducer();
-    ShippingPosition p = persisted;
-    if (p == null) {
-      file = null;
-      offset = 0;
-    } else {
-      file = dir.resolve(p.file);
-      offset = p.end;
-    }
+    file = rewindFile;
+    offset = rewindOffset;
+    chainSeq = rewindChainSeq;
+    chainSha256 = rewindChainSha256;
   }
 
   private void closeProducer() {
@@ -365,11 +468,19 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       file = f;
       offset = 0;
     }
+
     List<byte[]> lines = new ArrayList<>();
     long size = readLines(f, offset, lines);
     if (size < offset) {
-      // Crash recovery of a restarted writer, or a failed write being truncated back: wait until
-      // the file is at least as long again, then check the shipped line as on start.
+      if (tornEvidence(f)) {
+        // Crash recovery of a restarted writer, which may not write this file past the shipped
+        // offset again (it may rotate first): check the shipped line as on start at once.
+        shrunk = false;
+        resume();
+        return true;
+      }
+      // A failed write being truncated back: wait until the file is at least as long again, then
+      // check the shipped line as on start.
       if (!shrunk) {
         shrunk = true;
         logger.warn(
@@ -397,6 +508,10 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       shipNotes(o);
       reportLag(files);
       return false;
+    }
+    if (!continuesChain(lines.get(0))) {
+      chainBroken(f);
+      return true;
     }
     ship(o, f, lines);
     shipNotes(o);
@@ -468,18 +583,18 @@ public final class KafkaAuditForwarder implements AutoCloseable {
   private Producer<byte[], byte[]> producer() {
     Producer<byte[], byte[]> p = producer;
     if (p == null) {
-      p = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
+      p = producerFactory.apply(producerConfig);
       producer = p;
     }
     return p;
   }
 
   private void ship(String o, Path f, List<byte[]> lines) throws IOException, SendFailed {
-    Producer<byte[], byte[]> p = producer();
     byte[] key = o.getBytes(UTF_8);
     List<Future<RecordMetadata>> acks = new ArrayList<>(lines.size());
     long lastSeq = persisted != null ? persisted.seq : -1;
     try {
+      Producer<byte[], byte[]> p = producer();
       for (byte[] line : lines) {
         ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, key, line);
         r.headers().add(KIND_HEADER, KIND_RECORD.getBytes(UTF_8));
@@ -488,7 +603,13 @@ public final class KafkaAuditForwarder implements AutoCloseable {
           r.headers().add(SEQ_HEADER, Long.toString(parsed.seq()).getBytes(UTF_8));
           lastSeq = parsed.seq();
         }
-        acks.add(p.send(r));
+        Future<RecordMetadata> a = p.send(r);
+        acks.add(a);
+        if (a.isDone()) {
+          // Failed at once (no metadata within max.block.ms, too large, ...): the rest of the
+          // batch would fail the same way, each after max.block.ms again.
+          a.get();
+        }
       }
       p.flush();
       for (Future<RecordMetadata> a : acks) {
@@ -511,7 +632,8 @@ public final class KafkaAuditForwarder implements AutoCloseable {
             o, f.getFileName().toString(), lastSeq, end, last.length, sha256(last));
     next.write(positionFile);
     persisted = next;
-    offset = end;
+    AuditLine parsedLast = AuditLine.parse(last);
+    at(f, end, lastSeq, parsedLast != null ? next.sha256 : null);
     metrics.acknowledged(lines.size(), clock.millis());
   }
 
@@ -554,7 +676,9 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       try {
         Producer<byte[], byte[]> pr = producer();
         Future<RecordMetadata> a = pr.send(r);
-        pr.flush();
+        if (!a.isDone()) {
+          pr.flush();
+        }
         a.get(deliveryTimeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
         throw new SendFailed(e.getCause() != null ? e.getCause() : e);
@@ -658,28 +782,46 @@ public final class KafkaAuditForwarder implements AutoCloseable {
    * </pre>
    *
    * <p>{@code --producer-config} is a Kafka client properties file (TLS trust store, SASL). Exit
-   * code 2 when the log no longer matches the shipped position, 64 on a usage error.
+   * code 2 when the log no longer matches the shipped position or the broker refuses a record for
+   * good (too large, not authorized), 64 on a usage error (an unknown option, a value that is not a
+   * number, a configuration that {@link Builder#build} refuses).
    */
   public static void main(String[] args) throws Exception {
+    int code = run(args, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** The command line: runs until stopped; returns the exit code. */
+  static int run(String[] args, PrintStream err) throws Exception {
+    List<String> known =
+        List.of(
+            "dir",
+            "topic",
+            "bootstrap-servers",
+            "producer-config",
+            "position",
+            "origin",
+            "poll-interval-ms",
+            "delivery-timeout-ms");
     Map<String, String> opts = new HashMap<>();
     boolean plaintext = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--insecure-plaintext")) {
         plaintext = true;
-      } else if (a.startsWith("--") && i + 1 < args.length) {
+      } else if (a.startsWith("--") && known.contains(a.substring(2)) && i + 1 < args.length) {
         opts.put(a.substring(2), args[++i]);
       } else {
-        usage("unknown argument " + a);
-        return;
+        return usage(err, "unknown argument " + a);
       }
     }
     String d = opts.get("dir");
     String t = opts.get("topic");
     String servers = opts.get("bootstrap-servers");
     if (d == null || t == null || servers == null) {
-      usage("--dir, --topic and --bootstrap-servers are required");
-      return;
+      return usage(err, "--dir, --topic and --bootstrap-servers are required");
     }
     Properties props = new Properties();
     String config = opts.get("producer-config");
@@ -689,7 +831,31 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       }
     }
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    Builder b = newBuilder(Path.of(d), t).producerProperties(props);
+    KafkaAuditForwarder f;
+    try {
+      f = configure(opts, plaintext, Path.of(d), t, props);
+    } catch (IllegalArgumentException | IllegalStateException e) { // incl. NumberFormatException
+      return usage(err, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
+    try {
+      f.start();
+    } catch (IllegalStateException e) {
+      err.println("audit forwarder: " + e.getMessage());
+      return 2;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(f::close, "audit-forwarder-shutdown"));
+    f.awaitTermination(Duration.ofDays(36500));
+    Throwable why = f.failure();
+    if (why != null) {
+      err.println("audit forwarder: " + why.getMessage());
+      return 2;
+    }
+    return 0;
+  }
+
+  private static KafkaAuditForwarder configure(
+      Map<String, String> opts, boolean plaintext, Path d, String t, Properties props) {
+    Builder b = newBuilder(d, t).producerProperties(props);
     if (plaintext) {
       b.allowInsecurePlaintext(true);
     }
@@ -709,30 +875,16 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     if (delivery != null) {
       b.deliveryTimeout(Duration.ofMillis(Long.parseLong(delivery)));
     }
-    KafkaAuditForwarder f = b.build();
-    try {
-      f.start();
-    } catch (IllegalStateException e) {
-      System.err.println("audit forwarder: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    Runtime.getRuntime().addShutdownHook(new Thread(f::close, "audit-forwarder-shutdown"));
-    f.awaitTermination(Duration.ofDays(36500));
-    Throwable why = f.failure();
-    if (why != null) {
-      System.err.println("audit forwarder: " + why.getMessage());
-      System.exit(2);
-    }
+    return b.build();
   }
 
-  private static void usage(String why) {
-    System.err.println("audit forwarder: " + why);
-    System.err.println(
+  private static int usage(PrintStream err, String why) {
+    err.println("audit forwarder: " + why);
+    err.println(
         "usage: KafkaAuditForwarder --dir <log directory> --topic <topic> --bootstrap-servers"
             + " <host:port,...> [--producer-config <file>] [--position <file>] [--origin <name>]"
             + " [--poll-interval-ms <n>] [--delivery-timeout-ms <n>] [--insecure-plaintext]");
-    System.exit(64);
+    return 64;
   }
 
   /** Configures a {@link KafkaAuditForwarder}. Not thread-safe. */
@@ -748,6 +900,8 @@ public final class KafkaAuditForwarder implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private @Nullable String origin;
     private boolean allowPlaintext;
+    private Function<Properties, Producer<byte[], byte[]>> producerFactory =
+        p -> new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
 
     private Builder(Path dir, String topic) {
       this.dir = dir;
@@ -834,6 +988,12 @@ public final class KafkaAuditForwarder implements AutoCloseable {
       return this;
     }
 
+    /** For tests: how the producer is made from the final configuration. */
+    Builder producerFactory(Function<Properties, Producer<byte[], byte[]>> factory) {
+      this.producerFactory = requireNonNull(factory, "factory");
+      return this;
+    }
+
     /**
      * Returns the forwarder (not started).
      *
@@ -886,6 +1046,8 @@ public final class KafkaAuditForwarder implements AutoCloseable {
           Long.toString(Math.max(1000, Math.min(15000, d - linger - 1))));
       p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(d));
       p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "hipaa-grpc-audit-forwarder");
+      // The longest line the forwarder reads, with room for the key, headers and batch framing.
+      p.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_REQUEST_SIZE));
       return p;
     }
   }

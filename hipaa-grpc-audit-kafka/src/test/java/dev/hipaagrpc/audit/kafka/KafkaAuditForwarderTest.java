@@ -354,6 +354,245 @@ class KafkaAuditForwarderTest {
   }
 
   @Test
+  void crashRecovery_thenFailedSend_startsAgainFromTheFileStart_noFragmentShipped()
+      throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log"));
+    String topic = newTopic();
+    Path pos = log.dir.resolve("shipping.position");
+    ChainedFileSink crashed = log.open();
+    TestLogs.write(crashed, 0, 25);
+    long shipped = lastSeq(log);
+    try (KafkaAuditForwarder f = forwarder(log, topic).build()) {
+      f.start();
+      await(() -> shippedSeq(pos) == shipped, "shipped before the crash");
+    }
+    cutInsideThirdLastLine(log);
+    try (ChainedFileSink recovered = log.open()) {
+      TestLogs.write(recovered, 100, 5);
+    }
+    long after = lastSeq(log);
+    AtomicLong failures = new AtomicLong();
+    broker.stop(false); // down when the forwarder restarts: its first send fails
+    try (KafkaAuditForwarder f = forwarder(log, topic).metrics(failureCounter(failures)).build()) {
+      try {
+        f.start();
+        await(() -> failures.get() > 0, "the first send after recovery fails");
+      } finally {
+        broker.restart();
+      }
+      await(() -> shippedSeq(pos) == after, "shipped after recovery and the outage");
+      assertThat(f.failure()).isNull();
+    }
+    ShippingReport r = receive(log, topic);
+    ShippingReport.OriginReport o = r.origins().get(0);
+    assertThat(o.errors()).as(r.toJson()).noneMatch(e -> e.contains("not a framed"));
+    assertThat(o.lastSeq()).isEqualTo(after);
+    assertThat(o.gaps()).isEmpty();
+    assertThat(o.conflictSeqs()).contains(shipped - 2, shipped - 1, shipped);
+  }
+
+  @Test
+  void fileCutAndRegrownBetweenPolls_chainChecked_notShippedFromTheStaleOffset() throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log"));
+    String topic = newTopic();
+    Path pos = log.dir.resolve("shipping.position");
+    ChainedFileSink crashed = log.open();
+    TestLogs.write(crashed, 0, 14); // one file: recovery writes it past the shipped offset
+    long shipped = lastSeq(log);
+    try (KafkaAuditForwarder f = forwarder(log, topic).build()) {
+      f.start();
+      await(() -> shippedSeq(pos) == shipped, "shipped before the crash");
+      // Cut back and grown again past the shipped offset while the forwarder runs, without it
+      // ever seeing the file shorter (recovered in a copy, renamed over): the line at its offset
+      // is a fragment now.
+      Path scratch = tmp.resolve("scratch");
+      Files.createDirectories(scratch);
+      try (java.util.stream.Stream<Path> names = Files.list(log.dir)) {
+        for (Path x : (Iterable<Path>) names::iterator) {
+          Files.copy(x, scratch.resolve(x.getFileName()));
+        }
+      }
+      TestLogs copy = new TestLogs(scratch, log.genesis, log.signing);
+      cutInsideThirdLastLine(copy);
+      try (ChainedFileSink recovered = copy.open()) {
+        TestLogs.write(recovered, 100, 5);
+      }
+      List<Path> moved = new java.util.ArrayList<>();
+      try (java.util.stream.Stream<Path> names = Files.list(scratch)) {
+        names.filter(x -> x.getFileName().toString().contains(".torn-")).forEach(moved::add);
+      }
+      moved.addAll(AuditLine.logFiles(scratch));
+      for (Path x : moved) {
+        Files.move(
+            x,
+            log.dir.resolve(x.getFileName()),
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      long after = lastSeq(log);
+      await(() -> shippedSeq(pos) == after, "shipped after recovery");
+      assertThat(f.failure()).isNull();
+    }
+    ShippingReport r = receive(log, topic);
+    ShippingReport.OriginReport o = r.origins().get(0);
+    assertThat(o.errors()).as(r.toJson()).noneMatch(e -> e.contains("not a framed"));
+    assertThat(o.gaps()).isEmpty();
+  }
+
+  @Test
+  void recordEditedAfterThePosition_whileRunning_stopsShipping() throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log"));
+    String topic = newTopic();
+    Path pos = log.dir.resolve("shipping.position");
+    try (ChainedFileSink sink = log.open()) {
+      TestLogs.write(sink, 0, 3);
+      long first = lastSeq(log);
+      try (KafkaAuditForwarder f =
+          forwarder(log, topic).pollInterval(Duration.ofSeconds(1)).build()) {
+        f.start();
+        await(() -> shippedSeq(pos) == first, "the first records are acknowledged");
+        // A line appended that does not chain to the record last shipped (its prev is zeros).
+        List<Path> files = AuditLine.logFiles(log.dir);
+        Path newest = files.get(files.size() - 1);
+        String forged =
+            "{\"seq\":"
+                + (first + 1)
+                + ",\"epoch\":0,\"prev\":\""
+                + "0".repeat(64)
+                + "\",\"event\":{},\"mac\":\""
+                + "0".repeat(64)
+                + "\"}\n";
+        Files.writeString(newest, forged, UTF_8, StandardOpenOption.APPEND);
+        assertThat(f.awaitTermination(Duration.ofSeconds(60))).isTrue();
+        assertThat(f.failure())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("does not continue the record last shipped");
+      }
+      assertThat(shippedSeq(pos)).isEqualTo(first);
+    }
+  }
+
+  /** An OS crash loses the unsynced tail: the newest file ends inside its third-last line. */
+  private static void cutInsideThirdLastLine(TestLogs log) throws IOException {
+    List<Path> files = AuditLine.logFiles(log.dir);
+    Path newest = files.get(files.size() - 1);
+    byte[] all = Files.readAllBytes(newest);
+    int cut = 0;
+    for (int n = 0, i = all.length - 2; i >= 0; i--) {
+      if (all[i] == '\n' && ++n == 3) {
+        cut = i + 1 + 20;
+        break;
+      }
+    }
+    try (FileChannel c = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+      c.truncate(cut);
+    }
+  }
+
+  private static ShippingMetrics failureCounter(AtomicLong failures) {
+    return new ShippingMetrics() {
+      @Override
+      public void sendFailed() {
+        failures.incrementAndGet();
+      }
+    };
+  }
+
+  @Test
+  void brokerUnreachable_aRoundStopsAtTheFirstFailedSend() throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log")).writeClosed(20);
+    int port;
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    AtomicLong failures = new AtomicLong();
+    AtomicInteger sends = new AtomicInteger();
+    try (KafkaAuditForwarder f =
+        KafkaAuditForwarder.newBuilder(log.dir, "audit")
+            .bootstrapServers("127.0.0.1:" + port)
+            .allowInsecurePlaintext(true)
+            .deliveryTimeout(Duration.ofSeconds(2))
+            .metrics(failureCounter(failures))
+            .producerFactory(p -> new CountingProducer(p, sends))
+            .build()) {
+      f.start();
+      await(() -> failures.get() >= 2, "two rounds fail");
+      long failed = failures.get();
+      // Each failed round sent one record, not the whole batch of 20 (each waiting max.block.ms).
+      assertThat(sends.get()).isLessThanOrEqualTo((int) failed + 1);
+    }
+  }
+
+  /** A real producer that counts its sends. */
+  private static final class CountingProducer
+      extends org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> {
+    private final AtomicInteger sends;
+
+    CountingProducer(Properties p, AtomicInteger sends) {
+      super(
+          p,
+          new org.apache.kafka.common.serialization.ByteArraySerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer());
+      this.sends = sends;
+    }
+
+    @Override
+    public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+        org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> r,
+        org.apache.kafka.clients.producer.@org.jspecify.annotations.Nullable Callback callback) {
+      sends.incrementAndGet();
+      return super.send(r, callback);
+    }
+  }
+
+  @Test
+  void recordTooLargeForTheBroker_stopsShipping_failureNamesTheCauseNotTheContent()
+      throws Exception {
+    TestLogs log = new TestLogs(tmp.resolve("log"));
+    String topic = newTopic();
+    Path pos = log.dir.resolve("shipping.position");
+    String big = "q".repeat(2 << 20); // over the broker's default message.max.bytes (1 MiB)
+    try (ChainedFileSink sink = log.open()) {
+      TestLogs.write(sink, 0, 3);
+      long first = lastSeq(log);
+      try (KafkaAuditForwarder f = forwarder(log, topic).build()) {
+        f.start();
+        await(() -> shippedSeq(pos) == first, "the small records are acknowledged");
+        sink.write(List.of(TestLogs.event(3).toBuilder().setCorrelationId(big).build()));
+        assertThat(f.awaitTermination(Duration.ofSeconds(60))).isTrue();
+        assertThat(f.failure())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("RecordTooLargeException")
+            .hasMessageContaining("max.message.bytes");
+        assertThat(f.failure().getMessage()).doesNotContain("qqqqqqqq");
+      }
+      assertThat(shippedSeq(pos)).isEqualTo(first);
+    }
+    Properties config =
+        KafkaAuditForwarder.newBuilder(log.dir, topic)
+            .bootstrapServers("x:1")
+            .producerConfig(Duration.ofSeconds(30));
+    assertThat(Integer.parseInt(config.getProperty("max.request.size"))).isGreaterThan(16 << 20);
+  }
+
+  @Test
+  void cli_unknownOptionOrBadNumberOrRefusedConfiguration_usageExitCode() throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream ps = new java.io.PrintStream(out, true, UTF_8);
+    String[] base = {"--dir", tmp.toString(), "--topic", "t", "--bootstrap-servers", "x:1"};
+    assertThat(KafkaAuditForwarder.run(concat(base, "--insecure-plaintext", "--bogus", "1"), ps))
+        .isEqualTo(64);
+    assertThat(out.toString(UTF_8)).contains("unknown argument --bogus");
+    assertThat(
+            KafkaAuditForwarder.run(
+                concat(base, "--insecure-plaintext", "--poll-interval-ms", "often"), ps))
+        .isEqualTo(64);
+    assertThat(KafkaAuditForwarder.run(base, ps)).isEqualTo(64); // plaintext refused by build()
+    assertThat(out.toString(UTF_8)).contains("security.protocol PLAINTEXT");
+  }
+
+  @Test
   void build_unsafeSettings_refused() {
     TestLogs log = new TestLogs(tmp.resolve("log"));
     assertThatThrownBy(
