@@ -45,15 +45,18 @@ public final class AuditChain {
     /** The note covers records not appended yet: check it again later. */
     PENDING,
     /**
-     * The records cannot tell: the note's size is not one at which a checkpoint record was seen
-     * since genesis without a gap (or its root was forgotten, {@link Builder#rootsKept}).
+     * The signature verifies but the records cannot tell: they were resumed after a gap ({@link
+     * #restart}), or the root at the note's size was forgotten ({@link Builder#rootsKept}).
      */
     UNCHECKED,
     /** Not a C2SP checkpoint note, or of another origin. */
     MALFORMED,
     /** The note's Ed25519 signature does not verify with the signing key valid at its size. */
     BAD_SIGNATURE,
-    /** The records do not reproduce the note's root: an edit (or a fork) of the log. */
+    /**
+     * The records do not reproduce the note's root, or no checkpoint record ends at its size: an
+     * edit (or a fork) of the log, or a forged note.
+     */
     EDITED
   }
 
@@ -61,6 +64,7 @@ public final class AuditChain {
   private final int rootsKept;
   private final MerkleTree tree = new MerkleTree(null, false);
   private boolean treeUsable = true;
+  private boolean rootsTrimmed;
   // Tree size -> {root, signing key valid there}, at every checkpoint record.
   private final TreeMap<Long, Object[]> roots = new TreeMap<>();
   private long lastSeq = -1;
@@ -95,7 +99,9 @@ public final class AuditChain {
     requireNonNull(line, "line");
     Frame f = Frame.parse(line);
     long expected = lastSeq + 1;
-    String problem = checks.content(line, f);
+    // Checked before any key is derived: a forged epoch costs nothing.
+    String problem =
+        f != null && !epochPossible(f) ? "key epoch out of order" : checks.content(line, f);
     if (problem != null || f == null) {
       return new Rejection(
           AuditVerifier.Problem.EDITED,
@@ -140,7 +146,7 @@ public final class AuditChain {
         return new Rejection(AuditVerifier.Problem.EDITED, f.seq, "key epoch out of order");
       }
     }
-    return accept(line, f);
+    return accept(line, f, false);
   }
 
   /**
@@ -154,26 +160,51 @@ public final class AuditChain {
   public @Nullable Rejection restart(byte[] line) {
     requireNonNull(line, "line");
     Frame f = Frame.parse(line);
-    checks.forgetKey();
-    String problem = checks.content(line, f);
+    String problem;
+    if (f != null && !epochPossible(f)) {
+      // Checked before any key is derived: a forged epoch costs nothing.
+      problem = "key epoch out of order";
+    } else {
+      checks.forgetKey();
+      problem = checks.content(line, f);
+    }
     if (problem != null || f == null) {
+      checks.keepKey();
       return new Rejection(
           AuditVerifier.Problem.EDITED,
           f != null ? f.seq : lastSeq + 1,
           problem != null ? problem : "not a well-formed record");
     }
-    treeUsable = false;
-    roots.clear();
-    return accept(line, f);
+    Rejection r = accept(line, f, true);
+    if (r != null) {
+      checks.keepKey();
+    }
+    return r;
   }
 
-  private @Nullable Rejection accept(byte[] line, Frame f) {
+  /**
+   * Whether a genuine log can have {@code f}'s epoch at its seq: the epoch starts at 0 at genesis
+   * and advances by at most one per record, also across records not seen.
+   */
+  private boolean epochPossible(Frame f) {
+    if (f.epoch < 0 || f.epoch > f.seq) {
+      return false;
+    }
+    return lastSeq < 0 || f.seq <= lastSeq || f.epoch - lastEpoch <= f.seq - lastSeq;
+  }
+
+  private @Nullable Rejection accept(byte[] line, Frame f, boolean restarted) {
     if (f.checkpoint) {
       String sig = checks.signatureProblem(line, f);
       if (sig != null) {
         return new Rejection(AuditVerifier.Problem.BAD_SIGNATURE, f.seq, sig);
       }
       checkpoints++;
+    }
+    checks.commitKey();
+    if (restarted) {
+      treeUsable = false;
+      roots.clear();
     }
     if (treeUsable) {
       tree.add(Merkle.leafHash(line, 0, line.length), 0, 1);
@@ -185,6 +216,7 @@ public final class AuditChain {
         }
         while (roots.size() > rootsKept) {
           roots.pollFirstEntry();
+          rootsTrimmed = true;
         }
       }
     }
@@ -198,8 +230,12 @@ public final class AuditChain {
 
   /**
    * Checks a C2SP checkpoint note of this log (as the sink writes to {@code <dir>/checkpoint} or a
-   * witness cosigned it) against the records appended: its origin, its Ed25519 signature with the
-   * signing key valid at its size, and its root against the tree of that size.
+   * witness cosigned it) against the records appended: its origin, then its Ed25519 signature with
+   * the signing key valid at its size (a note beyond the records appended: the key valid after
+   * them, so a note signed by a key whose {@code KEY_ROTATION} record has not arrived yet is {@code
+   * BAD_SIGNATURE}), then its root against the tree of that size. The sink signs notes only at
+   * checkpoint records, so a note at any other size the records cover is {@code EDITED} (a forgery
+   * or a fork), unless the tree or that root is gone ({@code UNCHECKED}).
    */
   public NoteStatus checkNote(String note, String origin) {
     requireNonNull(note, "note");
@@ -209,17 +245,25 @@ public final class AuditChain {
     if (n == null || cp == null || !cp.origin().equals(origin)) {
       return NoteStatus.MALFORMED;
     }
-    if (cp.size() > lastSeq + 1) {
-      return NoteStatus.PENDING;
-    }
-    Object[] at = roots.get(cp.size());
-    if (at == null) {
-      return NoteStatus.UNCHECKED;
-    }
-    if (!SignedNotes.verify(n, origin, (PublicKey) at[1])) {
+    long size = cp.size();
+    Object[] at = size <= lastSeq + 1 ? roots.get(size) : null;
+    boolean signed =
+        at != null
+            ? SignedNotes.verify(n, origin, (PublicKey) at[1])
+            : checks.keysAround(size).stream().anyMatch(k -> SignedNotes.verify(n, origin, k));
+    if (!signed) {
       return NoteStatus.BAD_SIGNATURE;
     }
-    return Arrays.equals((byte[]) at[0], cp.root()) ? NoteStatus.VERIFIED : NoteStatus.EDITED;
+    if (size > lastSeq + 1) {
+      return NoteStatus.PENDING;
+    }
+    if (at != null) {
+      return Arrays.equals((byte[]) at[0], cp.root()) ? NoteStatus.VERIFIED : NoteStatus.EDITED;
+    }
+    // No checkpoint record ends at this size: no genuine note has it, if the tree can tell.
+    boolean covered =
+        treeUsable && (!rootsTrimmed || (!roots.isEmpty() && size > roots.firstKey()));
+    return covered ? NoteStatus.EDITED : NoteStatus.UNCHECKED;
   }
 
   /** The tree size a C2SP checkpoint note states, or -1 if {@code note} is not one. */

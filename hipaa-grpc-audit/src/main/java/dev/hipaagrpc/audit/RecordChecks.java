@@ -30,6 +30,9 @@ final class RecordChecks {
   /** Bounds the key derivation for the first record of a pruned log (an hour of hashing). */
   private static final long MAX_FIRST_EPOCH = 1L << 26;
 
+  /** Epochs between the keys kept as starting points for deriving (one per 65 536 derived). */
+  private static final long WAYPOINT_EVERY = 1L << 16;
+
   private final byte @Nullable [] chainKey;
   private final TreeMap<Long, PublicKey> keysFrom;
   private PublicKey currentKey;
@@ -38,6 +41,13 @@ final class RecordChecks {
   private final List<AuditVerifier.SigningKey> history = new ArrayList<>();
   private long keyEpoch = -1;
   private byte @Nullable [] key;
+  private boolean afresh = true;
+  // The key the last content() call derived (never the same array as key), made current by
+  // commitKey().
+  private byte @Nullable [] candidate;
+  private long candidateEpoch = -1;
+  // K_e at every multiple of WAYPOINT_EVERY derived so far (the receiver holds K0 anyway).
+  private final TreeMap<Long, byte[]> waypoints = new TreeMap<>();
 
   RecordChecks(PublicKey first, byte @Nullable [] chainKey, Map<Long, PublicKey> keysFrom) {
     this.chainKey = chainKey;
@@ -52,14 +62,71 @@ final class RecordChecks {
     return currentKey;
   }
 
+  /**
+   * The signing keys that may have signed a checkpoint note of tree size {@code size}: the one
+   * valid from the last hand-over at or before it, and a key given from about that seq on.
+   */
+  List<PublicKey> keysAround(long size) {
+    List<PublicKey> keys = new ArrayList<>();
+    PublicKey k = history.get(0).key();
+    for (AuditVerifier.SigningKey s : history) {
+      if (s.fromSeq() <= size) {
+        k = s.key();
+      }
+    }
+    keys.add(k);
+    for (long at : new long[] {size, size - 1}) {
+      Map.Entry<Long, PublicKey> given = keysFrom.floorEntry(at);
+      if (given != null) {
+        keys.add(given.getValue());
+      }
+    }
+    return keys;
+  }
+
   /** The key history so far (immutable copy). */
   List<AuditVerifier.SigningKey> history() {
     return List.copyOf(history);
   }
 
-  /** Derive the chain key afresh from K0 at the next record (its epoch need not follow). */
+  /**
+   * Derive the chain key afresh for the next record (its epoch need not follow the last one); the
+   * keys derived before are kept as starting points.
+   */
   void forgetKey() {
-    key = null;
+    afresh = true;
+  }
+
+  /** Undoes {@link #forgetKey} when the record checked afresh was refused. */
+  void keepKey() {
+    afresh = key == null;
+    discardCandidate();
+  }
+
+  /**
+   * Makes the chain key used by the last {@link #content} call the current one (call when that
+   * record is accepted); until then a refused record leaves the key where it was.
+   */
+  void commitKey() {
+    byte[] c = candidate;
+    if (c != null) {
+      byte[] old = key;
+      if (old != null) {
+        Arrays.fill(old, (byte) 0);
+      }
+      key = c;
+      keyEpoch = candidateEpoch;
+      afresh = false;
+    }
+    candidate = null;
+  }
+
+  private void discardCandidate() {
+    byte[] c = candidate;
+    if (c != null) {
+      Arrays.fill(c, (byte) 0);
+    }
+    candidate = null;
   }
 
   /** Schema and HMAC; returns a description of what is wrong, or null. */
@@ -98,32 +165,59 @@ final class RecordChecks {
   }
 
   /**
-   * K_epoch, evolving forward from the last key used; null if the epoch went backwards or jumped (a
-   * genuine log advances by one epoch at a time).
+   * K_epoch, evolving forward from the last key used (or, afresh, from the nearest lower key
+   * derived before); null if the epoch went backwards or jumped too far (a genuine log advances by
+   * one epoch at a time). The key is a candidate until {@link #commitKey}.
    */
   private byte @Nullable [] keyFor(byte[] k0, long epoch) {
+    discardCandidate();
     byte[] k = key;
-    if (k == null) {
-      if (epoch > MAX_FIRST_EPOCH) {
+    if (afresh || k == null) {
+      if (epoch < 0 || epoch > MAX_FIRST_EPOCH) {
         return null;
       }
-      k = Crypto.keyForEpoch(k0, epoch);
-      key = k;
-      keyEpoch = epoch;
-      return k;
+      return candidate(derive(k0, epoch), epoch);
     }
     // Forward jumps are allowed here (a deleted file skips epochs; the sequence check names
     // that), bounded so that a forged epoch cannot make us hash for hours.
     if (epoch < keyEpoch || epoch - keyEpoch > MAX_FIRST_EPOCH) {
       return null;
     }
-    while (keyEpoch < epoch) {
+    if (epoch == keyEpoch) {
+      return candidate(k.clone(), epoch);
+    }
+    return candidate(epoch == keyEpoch + 1 ? Crypto.evolve(k) : derive(k0, epoch), epoch);
+  }
+
+  private byte[] candidate(byte[] k, long epoch) {
+    candidate = k;
+    candidateEpoch = epoch;
+    return k;
+  }
+
+  /**
+   * K_epoch from the nearest lower key known (the current one or a waypoint), leaving a waypoint
+   * every {@link #WAYPOINT_EVERY} epochs: a forged high epoch costs its hashing once, later ones
+   * near it at most that stride.
+   */
+  private byte[] derive(byte[] k0, long epoch) {
+    Map.Entry<Long, byte[]> from = waypoints.floorEntry(epoch);
+    long e = from == null ? 0 : from.getKey();
+    byte[] k = from == null ? k0.clone() : from.getValue().clone();
+    byte[] cur = key;
+    if (cur != null && keyEpoch <= epoch && keyEpoch > e) {
+      e = keyEpoch;
+      k = cur.clone();
+    }
+    while (e < epoch) {
       byte[] next = Crypto.evolve(k);
       Arrays.fill(k, (byte) 0);
       k = next;
-      keyEpoch++;
+      e++;
+      if (e % WAYPOINT_EVERY == 0) {
+        waypoints.put(e, k.clone());
+      }
     }
-    key = k;
     return k;
   }
 

@@ -10,9 +10,8 @@ import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,19 +35,41 @@ import org.jspecify.annotations.Nullable;
  * as a gap {@code [from, to]} by {@link #finish}, and the chain is resumed after it. Messages under
  * an origin that was not configured are counted and reported.
  *
+ * <p>Memory is bounded against a flooded topic: besides the reorder window (records and bytes), at
+ * most 1 024 signed notes ahead of the records wait per origin (a note is signature-checked before
+ * it waits; more are dropped, each an error), at most 100 unknown origins are named, and messages
+ * over 64 KiB are not taken as notes.
+ *
  * <p>Thread-safe (one lock).
  */
 public final class ShippedLogVerifier {
 
   private static final int MAX_LISTED = 100;
 
+  /** Notes ahead of the records kept per origin; more are dropped and reported. */
+  static final int MAX_PENDING_NOTES = 1024;
+
+  /** Notes remembered per origin to drop redeliveries (older ones are checked again). */
+  private static final int NOTES_REMEMBERED = 4096;
+
+  /** Longer messages are not checkpoint notes (a C2SP note with a few cosignatures is ~1 KiB). */
+  static final int MAX_NOTE_CHARS = 64 * 1024;
+
+  /** Unknown origins named in the report; messages under more are counted under {@link #OTHERS}. */
+  static final int MAX_UNKNOWN_ORIGINS = 100;
+
+  /** The {@link ShippingReport#unknownOrigins} key of the unknown origins not named. */
+  static final String OTHERS = "(other unknown origins)";
+
   private final Map<String, Origin> origins = new LinkedHashMap<>();
   private final Map<String, Long> unknown = new HashMap<>();
   private final int reorderWindow;
+  private final long reorderBytes;
   private final int duplicateWindow;
 
   private ShippedLogVerifier(Builder b) {
     this.reorderWindow = b.reorderWindow;
+    this.reorderBytes = b.reorderBytes;
     this.duplicateWindow = b.duplicateWindow;
     for (Map.Entry<String, AuditChain.Builder> e : b.chains.entrySet()) {
       origins.put(e.getKey(), new Origin(e.getKey(), e.getValue().build()));
@@ -57,8 +78,8 @@ public final class ShippedLogVerifier {
 
   /**
    * Starts a verifier. Defaults: no origins (add each with {@link Builder#origin}), records may
-   * arrive up to 10 000 ahead of a missing one, duplicates compared over the last 262 144 sequence
-   * numbers of each origin.
+   * arrive up to 10 000 (and 64 MiB) ahead of a missing one, duplicates compared over the last 262
+   * 144 sequence numbers of each origin.
    */
   public static Builder newBuilder() {
     return new Builder();
@@ -105,6 +126,9 @@ public final class ShippedLogVerifier {
 
   private void unknown(String origin) {
     String name = origin.length() > 200 ? origin.substring(0, 200) : origin;
+    if (!unknown.containsKey(name) && unknown.size() >= MAX_UNKNOWN_ORIGINS) {
+      name = OTHERS;
+    }
     unknown.merge(name, 1L, Long::sum);
   }
 
@@ -144,9 +168,20 @@ public final class ShippedLogVerifier {
     long errorCount;
     long notesVerified;
     long notesUnchecked;
-    final Set<String> notesSeen = new HashSet<>();
-    final List<String> pendingNotes = new ArrayList<>();
+    // SHA-256 of the good notes taken, the latest NOTES_REMEMBERED (a redelivery is dropped).
+    final Set<String> notesSeen =
+        Collections.newSetFromMap(
+            new LinkedHashMap<String, Boolean>() {
+              @Override
+              protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > NOTES_REMEMBERED;
+              }
+            });
+    // Signed notes ahead of the records, by tree size.
+    final TreeMap<Long, List<String>> pendingNotes = new TreeMap<>();
+    int pendingNoteCount;
     final TreeMap<Long, byte[]> pending = new TreeMap<>();
+    long pendingBytes;
     // SHA-256 of the records taken, by seq modulo the window (ringSeq says which seq is held).
     byte[] ring = new byte[0];
     long[] ringSeq = new long[0];
@@ -179,7 +214,9 @@ public final class ShippedLogVerifier {
           return;
         }
         pending.put(seq, line);
-        if (pending.size() > reorderWindow) {
+        pendingBytes += line.length;
+        while (!pending.isEmpty()
+            && (pending.size() > reorderWindow || pendingBytes > reorderBytes)) {
           gapTo(pending.firstKey());
           drain();
         }
@@ -228,6 +265,7 @@ public final class ShippedLogVerifier {
     void drain() {
       byte[] line;
       while ((line = pending.remove(next)) != null) {
+        pendingBytes -= line.length;
         take(next, line);
       }
     }
@@ -239,21 +277,44 @@ public final class ShippedLogVerifier {
     }
 
     void note(String text) {
-      if (!notesSeen.add(KafkaClients.sha256Hex(text.getBytes(UTF_8)))) {
+      if (text.length() > MAX_NOTE_CHARS) {
+        judge(-1, AuditChain.NoteStatus.MALFORMED);
+        return;
+      }
+      String hash = KafkaClients.sha256Hex(text.getBytes(UTF_8));
+      if (notesSeen.contains(hash)) {
         return; // redelivered
       }
-      judge(text, chain.checkNote(text, name));
+      AuditChain.NoteStatus s = chain.checkNote(text, name);
+      if (s == AuditChain.NoteStatus.PENDING) {
+        if (pendingNoteCount >= MAX_PENDING_NOTES) {
+          error(
+              "a signed checkpoint note ahead of the records was dropped: "
+                  + MAX_PENDING_NOTES
+                  + " are already waiting for their records");
+          return;
+        }
+        park(AuditChain.noteSize(text), text);
+      } else {
+        judge(AuditChain.noteSize(text), s);
+      }
+      if (s == AuditChain.NoteStatus.VERIFIED
+          || s == AuditChain.NoteStatus.UNCHECKED
+          || s == AuditChain.NoteStatus.PENDING) {
+        notesSeen.add(hash);
+      }
+    }
+
+    void park(long size, String text) {
+      pendingNotes.computeIfAbsent(size, k -> new ArrayList<>()).add(text);
+      pendingNoteCount++;
     }
 
     /** Returns false when the note is still pending. */
-    boolean judge(String text, AuditChain.NoteStatus s) {
-      long size = AuditChain.noteSize(text);
+    boolean judge(long size, AuditChain.NoteStatus s) {
       switch (s) {
         case VERIFIED -> notesVerified++;
         case PENDING -> {
-          if (!pendingNotes.contains(text)) {
-            pendingNotes.add(text);
-          }
           return false;
         }
         case UNCHECKED -> notesUnchecked++;
@@ -264,16 +325,26 @@ public final class ShippedLogVerifier {
                 "the records up to seq "
                     + (size - 1)
                     + " do not reproduce the root of the signed checkpoint note of size "
-                    + size);
+                    + size
+                    + " (or no checkpoint record ends there)");
       }
       return true;
     }
 
     void checkPendingNotes() {
-      for (Iterator<String> it = pendingNotes.iterator(); it.hasNext(); ) {
-        String n = it.next();
-        if (AuditChain.noteSize(n) <= next && judge(n, chain.checkNote(n, name))) {
-          it.remove();
+      if (pendingNotes.isEmpty() || pendingNotes.firstKey() > next) {
+        return;
+      }
+      Map<Long, List<String>> due = pendingNotes.headMap(next, true);
+      Map<Long, List<String>> taken = new TreeMap<>(due);
+      due.clear();
+      for (Map.Entry<Long, List<String>> e : taken.entrySet()) {
+        for (String n : e.getValue()) {
+          pendingNoteCount--;
+          // Still pending while the chain lags behind (a refused record): parked again.
+          if (!judge(e.getKey(), chain.checkNote(n, name))) {
+            park(e.getKey(), n);
+          }
         }
       }
     }
@@ -283,16 +354,18 @@ public final class ShippedLogVerifier {
         gapTo(pending.firstKey());
         drain();
       }
-      for (String n : pendingNotes) {
-        long size = AuditChain.noteSize(n);
-        error(
-            "a signed checkpoint note covers "
-                + size
-                + " records but only "
-                + next
-                + " were shipped: the tail is missing (or still being shipped)");
+      for (Map.Entry<Long, List<String>> e : pendingNotes.entrySet()) {
+        for (int i = 0; i < e.getValue().size(); i++) {
+          error(
+              "a signed checkpoint note covers "
+                  + e.getKey()
+                  + " records but only "
+                  + next
+                  + " were shipped: the tail is missing (or still being shipped)");
+        }
       }
       pendingNotes.clear();
+      pendingNoteCount = 0;
       if (next == 0 && records == 0 && errorCount == 0) {
         error("no record of this origin was received");
       }
@@ -348,6 +421,7 @@ public final class ShippedLogVerifier {
   public static final class Builder {
     private final Map<String, AuditChain.Builder> chains = new LinkedHashMap<>();
     private int reorderWindow = 10_000;
+    private long reorderBytes = 64L << 20;
     private int duplicateWindow = 1 << 18;
 
     private Builder() {}
@@ -381,6 +455,19 @@ public final class ShippedLogVerifier {
      */
     public Builder reorderWindow(int records) {
       this.reorderWindow = Checks.requirePositive(records, "reorderWindow");
+      return this;
+    }
+
+    /**
+     * How many bytes of records of one origin may wait for a missing one before the missing range
+     * is declared a gap (whichever of this and {@link #reorderWindow} is reached first). Default 64
+     * MiB.
+     */
+    public Builder reorderBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("reorderBytes must be positive");
+      }
+      this.reorderBytes = bytes;
       return this;
     }
 

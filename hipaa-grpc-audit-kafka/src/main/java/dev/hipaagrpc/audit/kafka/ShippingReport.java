@@ -15,7 +15,8 @@ import java.util.Map;
  *
  * @param origins the configured origins, in the order configured
  * @param unknownOrigins messages received under origins that were not configured, by origin (names
- *     cut to 200 characters)
+ *     cut to 200 characters; past 100 names, the others are counted together under {@code (other
+ *     unknown origins)})
  */
 public record ShippingReport(List<OriginReport> origins, Map<String, Long> unknownOrigins) {
 
@@ -47,7 +48,8 @@ public record ShippingReport(List<OriginReport> origins, Map<String, Long> unkno
    * @param checkpointsVerified checkpoint records whose signature verified
    * @param notesVerified checkpoint notes whose signature verified and whose root the records
    *     reproduce
-   * @param notesUnchecked notes that the records cannot check (after a gap, or too old)
+   * @param notesUnchecked validly signed notes that the records cannot check (after a gap, or too
+   *     old)
    * @param errors the first 100 problems, each a sentence with sequence numbers, never content
    * @param errorCount all problems
    */
