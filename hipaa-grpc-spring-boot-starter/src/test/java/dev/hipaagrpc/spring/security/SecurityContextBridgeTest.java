@@ -36,6 +36,30 @@ class SecurityContextBridgeTest {
         .build();
   }
 
+  private static final MethodDescriptor.Marshaller<String> STRINGS =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public java.io.InputStream stream(String value) {
+          return new java.io.ByteArrayInputStream(
+              value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String parse(java.io.InputStream stream) {
+          try {
+            return new String(stream.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      };
+
+  private static final MethodDescriptor<String, String> METHOD =
+      MethodDescriptor.newBuilder(STRINGS, STRINGS)
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("test.Notes/Read")
+          .build();
+
   /** A call the bridge only passes on. */
   private static final class NoCall extends ServerCall<String, String> {
     @Override
@@ -57,7 +81,7 @@ class SecurityContextBridgeTest {
 
     @Override
     public MethodDescriptor<String, String> getMethodDescriptor() {
-      throw new UnsupportedOperationException();
+      return METHOD;
     }
   }
 
