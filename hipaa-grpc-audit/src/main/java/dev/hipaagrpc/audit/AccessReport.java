@@ -152,9 +152,7 @@ public final class AccessReport {
       return 2;
     }
     try {
-      String patientId =
-          new BufferedReader(new InputStreamReader(stdin, UTF_8)).lines().findFirst().orElse("");
-      patientId = patientId.strip();
+      String patientId = patientIdFrom(stdin);
       if (patientId.isEmpty()) {
         err.println("no patient id on standard input");
         return 2;
@@ -173,5 +171,17 @@ public final class AccessReport {
       err.println("error: " + e.getClass().getSimpleName());
       return 2;
     }
+  }
+
+  /**
+   * The patient id the command lines read from standard input (its first line, stripped; empty if
+   * none), so that it stays out of shell history and process listings.
+   */
+  static String patientIdFrom(InputStream stdin) {
+    return new BufferedReader(new InputStreamReader(stdin, UTF_8))
+        .lines()
+        .findFirst()
+        .orElse("")
+        .strip();
   }
 }

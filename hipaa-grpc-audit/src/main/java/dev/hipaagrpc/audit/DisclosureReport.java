@@ -4,10 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import dev.hipaagrpc.audit.proto.AuditEvent;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,9 +193,7 @@ public final class DisclosureReport {
         err.println(recipientsFile + ": declares no recipient");
         return 2;
       }
-      String patientId =
-          new BufferedReader(new InputStreamReader(stdin, UTF_8)).lines().findFirst().orElse("");
-      patientId = patientId.strip();
+      String patientId = AccessReport.patientIdFrom(stdin);
       if (patientId.isEmpty()) {
         err.println("no patient id on standard input");
         return 2;
